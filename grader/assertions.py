@@ -1,0 +1,119 @@
+"""Tensor-aware assertions whose messages say what was expected and what came back.
+
+Every helper takes `what`, the name of the student's function or value, so a message
+reads "column: expected shape (4,), got (5,)". Values are compared in float64 against
+a reference computed by torch itself, with the tolerances stated in the message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+EXACT = {"rtol": 0.0, "atol": 0.0}
+FLOAT32 = {"rtol": 1e-5, "atol": 1e-6}
+
+
+def type_name(value: Any) -> str:
+    return type(value).__qualname__ if value is not None else "None"
+
+
+def fmt_shape(shape: torch.Size | tuple[int, ...]) -> str:
+    return str(tuple(shape))
+
+
+def plain(got: Any, what: str) -> Tensor:
+    """`got` as a plain CPU tensor without autograd history, or a failed check."""
+    assert isinstance(got, Tensor), f"{what}: expected a torch.Tensor, got {type_name(got)}"
+    return got.as_subclass(Tensor).detach().cpu()
+
+
+def assert_shape(got: Any, shape: tuple[int, ...] | torch.Size, what: str) -> Tensor:
+    tensor = plain(got, what)
+    assert tuple(tensor.shape) == tuple(shape), (
+        f"{what}: expected shape {fmt_shape(shape)}, got {fmt_shape(tensor.shape)}"
+    )
+    return tensor
+
+
+def assert_dtype(got: Any, dtype: torch.dtype, what: str) -> Tensor:
+    tensor = plain(got, what)
+    assert tensor.dtype == dtype, f"{what}: expected dtype {dtype}, got {tensor.dtype}"
+    return tensor
+
+
+def worst_index(errors: Tensor) -> tuple[int, ...]:
+    flat = int(torch.argmax(errors.reshape(-1)).item())
+    return tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), errors.shape))
+
+
+def assert_values(got: Any, expected: Tensor, what: str, rtol: float, atol: float) -> None:
+    """Equal within rtol/atol, compared in float64; names the worst element on failure."""
+    tensor = plain(got, what)
+    reference = expected.detach().cpu()
+    if reference.dtype == torch.bool or tensor.dtype == torch.bool:
+        close = tensor == reference
+    else:
+        close = torch.isclose(tensor.double(), reference.double(), rtol=rtol, atol=atol,
+                              equal_nan=True)
+    if bool(close.all()):
+        return
+    errors = (~close).double()
+    if reference.dtype != torch.bool and tensor.dtype != torch.bool:
+        errors = errors * (1 + (tensor.double() - reference.double()).abs().nan_to_num(1e300))
+    index = worst_index(errors) if errors.dim() else ()
+    wrong = int((~close).sum())
+    tolerance = "exactly" if rtol == atol == 0 else f"within rtol={rtol:g}, atol={atol:g}"
+    raise AssertionError(
+        f"{what}: {wrong} of {close.numel()} values differ ({tolerance}); first worst at index "
+        f"{index}: expected {reference[index].item()!r}, got {tensor[index].item()!r}"
+    )
+
+
+def assert_tensor(
+    got: Any,
+    expected: Tensor,
+    what: str,
+    *,
+    rtol: float = 0.0,
+    atol: float = 0.0,
+    check_dtype: bool = True,
+) -> Tensor:
+    """Type, shape, dtype and values of `got` against the reference `expected`."""
+    tensor = assert_shape(got, expected.shape, what)
+    if check_dtype:
+        assert_dtype(tensor, expected.dtype, what)
+    assert_values(tensor, expected, what, rtol, atol)
+    return tensor
+
+
+def assert_number(got: Any, expected: float, what: str, rtol: float = 1e-6, atol: float = 1e-8) -> None:
+    """A single value: a Python number or a tensor with one element."""
+    if isinstance(got, Tensor):
+        assert got.numel() == 1, f"{what}: expected a single value, got shape {fmt_shape(got.shape)}"
+        got = got.detach().cpu().item()
+    assert isinstance(got, int | float | bool), f"{what}: expected a number, got {type_name(got)}"
+    assert abs(float(got) - expected) <= atol + rtol * abs(expected), (
+        f"{what}: expected {expected!r}, got {got!r}"
+    )
+
+
+def assert_shares_memory(got: Any, original: Any, what: str, lesson: str) -> None:
+    """`got` must be a view of `original` (same storage), not a copy."""
+    assert isinstance(got, Tensor), f"{what}: expected a torch.Tensor, got {type_name(got)}"
+    same = got.untyped_storage().data_ptr() == _storage_ptr(original)
+    assert same, f"{what}: the result is a copy; it must share memory with the input ({lesson})"
+
+
+def _storage_ptr(value: Any) -> int:
+    if isinstance(value, Tensor):
+        return int(value.untyped_storage().data_ptr())
+    return int(value.__array_interface__["data"][0])
+
+
+def assert_unchanged(after: Tensor, before: Tensor, what: str, name: str) -> None:
+    """The input `name` still equals its copy `before`: nothing was changed in place."""
+    same = after.shape == before.shape and bool(torch.equal(after, before))
+    assert same, f"{what}: the input {name} was changed in place; work on a copy (e.g. .clone())"

@@ -1,0 +1,113 @@
+"""`grade`: parse options, call the API, write the report. No grading logic lives here.
+
+Exit codes: 0 graded, 1 score under --fail-under, 2 bad usage, 3 the grader itself failed.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from grader import __version__, api, exercises
+from grader.formats import Format, render, text
+from grader.report import Report, dumps, write_atomic
+from grader.runner import GraderError, collect
+
+EXIT_UNDER = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+DEFAULTS = api.Options()
+
+
+class ProgressLine:
+    """Per-check progress on stderr: one rewritten line on a terminal, plain lines otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last: tuple[str, int] = ("", -1)
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        if self.tty:
+            end = "\n" if done == total else ""
+            click.echo(f"\r  grading {name}: {done}/{total} checks", err=True, nl=False)
+            click.echo(end, err=True, nl=False)
+        elif done == total and self.last != (name, done):
+            click.echo(f"  graded {name}: {total} checks", err=True)
+        self.last = (name, done)
+
+
+def list_checks() -> None:
+    """Print every exercise and its checks with points, running no student code."""
+    selected = exercises.EXERCISES
+    collection = collect(selected)
+    for exercise in selected:
+        specs = collection.checks[exercise.name]
+        total = sum(s.points for s in specs)
+        click.echo(f"{exercise.name} ({exercise.title}): {len(specs)} checks, {total:g} points")
+        for spec in specs:
+            click.echo(f"  {spec.points:>4g}  {spec.id}  {spec.name}")
+
+
+def emit(report: Report, fmt: Format, json_path: Path | None, verbose: bool) -> None:
+    if json_path is not None:
+        write_atomic(json_path, dumps(report))
+    output = text.render(report, verbose) if fmt is Format.TEXT else render(report, fmt)
+    click.echo(output, nl=False)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("path", type=click.Path(path_type=Path), default=Path("exercises"))
+@click.option("--only", multiple=True, type=click.Choice(exercises.names()),
+              help="Grade only this exercise (repeatable).")
+@click.option("--list", "list_only", is_flag=True, help="List exercises and checks; run nothing.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the JSON report to this file (atomically).")
+@click.option("--format", "fmt", type=click.Choice([f.value for f in Format]),
+              default=Format.TEXT.value, show_default=True, help="What to print on stdout.")
+@click.option("--device", type=click.Choice([d.value for d in api.Device]),
+              default=DEFAULTS.device.value, show_default=True,
+              help="auto picks CUDA when torch sees a GPU.")
+@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True,
+              help="Seed for torch, numpy and random, fixed before every check.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=1),
+              help="Wall-clock limit per exercise in seconds [default: per exercise].")
+@click.option("--threads", type=click.IntRange(min=1), default=DEFAULTS.threads,
+              show_default=True, help="torch threads in the checks.")
+@click.option("--fail-under", type=click.FloatRange(0, 100),
+              help="Exit with 1 when the score is below this percentage.")
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and captured output.")
+@click.version_option(__version__, prog_name="grade")
+def main(
+    path: Path, only: tuple[str, ...], list_only: bool, json_path: Path | None, fmt: str,
+    device: str, seed: int, timeout_s: float | None, threads: int,
+    fail_under: float | None, verbose: bool,
+) -> None:
+    """Grade the exercise files in PATH (default: exercises/) and print the score.
+
+    Each exercise runs in its own child process with time limits; student code never
+    runs inside this process. Use --json to keep the full report.
+    """
+    options = api.Options(only=only, device=api.Device(device), seed=seed,
+                          timeout_s=timeout_s, threads=threads)
+    try:
+        if list_only:
+            list_checks()
+            return
+        progress = ProgressLine() if Format(fmt) is Format.TEXT else None
+        report = api.grade(path, options, progress)
+        emit(report, Format(fmt), json_path, verbose)
+    except api.UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    except Exception as exc:
+        if verbose:
+            traceback.print_exc()
+        kind = "" if isinstance(exc, GraderError) else f"{type(exc).__name__}: "
+        click.echo(f"grade: internal error: {kind}{exc}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    if fail_under is not None and report.percent < fail_under:
+        click.echo(f"grade: score {report.percent:.1f} % is under --fail-under {fail_under:g} %",
+                   err=True)
+        sys.exit(EXIT_UNDER)

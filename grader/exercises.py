@@ -1,0 +1,46 @@
+"""The registry: which exercises exist, in course order, and their time limits.
+
+An exercise is one name shared by `exercises/<name>.py`, `solutions/<name>.py` and
+`grader/checks/<name>.py`. Points live on the checks themselves (pytest markers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+CHECKS_DIR = Path(__file__).with_name("checks")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One part of the course and the limits its checks run under."""
+
+    name: str
+    title: str
+    timeout_s: float
+    check_timeout_s: float
+
+    @property
+    def check_module(self) -> Path:
+        return CHECKS_DIR / f"{self.name}.py"
+
+
+EXERCISES: tuple[Exercise, ...] = (
+    Exercise("tensors", "Tensors", timeout_s=180, check_timeout_s=20),
+)
+
+
+def names() -> tuple[str, ...]:
+    return tuple(e.name for e in EXERCISES)
+
+
+def select(only: Iterable[str] = ()) -> tuple[Exercise, ...]:
+    """The exercises to grade, in course order; unknown names fail at once."""
+    wanted = set(only)
+    unknown = wanted - set(names())
+    if unknown:
+        valid = ", ".join(names())
+        raise ValueError(f"unknown exercise {', '.join(sorted(unknown))}; valid names: {valid}")
+    return tuple(e for e in EXERCISES if not wanted or e.name in wanted)

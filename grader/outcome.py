@@ -1,0 +1,88 @@
+"""Turn a failed pytest phase into a status and a message a student can act on.
+
+Runs in the child process. The rules, in order: a problem the submission loader
+already classified keeps its status; a timeout is `timeout`; a stub's
+NotImplementedError is `not_attempted`; anything raised from the student's files is
+`error`; an assertion or `pytest.fail` in the check is `failed` (the answer is wrong).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from grader.report import Status
+from grader.submission import (
+    STUB_MESSAGE,
+    Submission,
+    SubmissionError,
+    describe_exception,
+    is_timeout,
+    student_frames,
+    where,
+)
+
+SKIP_EXCEPTION = pytest.skip.Exception
+FAIL_EXCEPTION = pytest.fail.Exception
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    message: str
+
+
+def classify(submission: Submission, exc: BaseException, when: str) -> Outcome:
+    """Status and message for an exception that ended a check's setup, call or teardown."""
+    if isinstance(exc, SubmissionError):
+        return Outcome(exc.status, exc.message)
+    if is_timeout(exc):
+        return Outcome(Status.TIMEOUT, f"the check did not finish in time ({exc})")
+    tb = exc.__traceback__
+    from_student = bool(student_frames(submission, tb))
+    if from_student:
+        return classify_student(submission, exc)
+    if isinstance(exc, SKIP_EXCEPTION):
+        return Outcome(Status.SKIPPED, str(exc))
+    if isinstance(exc, AssertionError | FAIL_EXCEPTION):
+        return Outcome(Status.FAILED, str(exc).strip() or "the check's assertion failed")
+    if when != "call":
+        return Outcome(Status.ERROR, f"the check could not be prepared: {describe_exception(exc)}")
+    return Outcome(
+        Status.FAILED, f"the check could not use your result: {describe_exception(exc)}"
+    )
+
+
+def classify_student(submission: Submission, exc: BaseException) -> Outcome:
+    """An exception whose traceback passes through the submission's files."""
+    place = where(submission, exc.__traceback__)
+    innermost_is_student = submission.owns(_innermost_file(exc))
+    if isinstance(exc, NotImplementedError) and innermost_is_student:
+        text = str(exc)
+        if not text or STUB_MESSAGE.match(text):
+            return Outcome(Status.NOT_ATTEMPTED, f"not attempted yet: {text or place}")
+    if isinstance(exc, SKIP_EXCEPTION):
+        return Outcome(Status.ERROR, f"your code called pytest.skip ({place}): that is not allowed")
+    return Outcome(Status.ERROR, f"{describe_exception(exc)} ({place})")
+
+
+def _innermost_file(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    if tb is None:
+        return ""
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_filename
+
+
+def cap_output(text: str, limit: int) -> str:
+    """Keep the first and last halves of `limit` characters and say how much was cut."""
+    text = ANSI.sub("", text)
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    cut = len(text) - 2 * half
+    return f"{text[:half]}\n[... {cut:,} characters cut ...]\n{text[-half:]}"

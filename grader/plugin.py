@@ -1,0 +1,231 @@
+"""The pytest plugin that runs inside each child process (`-p grader.plugin`).
+
+It fixes seeds before every check, turns each test outcome into a CheckResult and
+appends it as one JSON line to the results file the parent named. Lines are flushed
+one by one, so whatever the submission does later (os._exit, a hang), the results
+already written survive.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from collections.abc import Generator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import IO, Any
+
+import numpy as np
+import pytest
+import torch
+
+from grader.outcome import Outcome, cap_output, classify
+from grader.report import CheckResult, Status
+from grader.submission import Submission, SubmissionError, import_file
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the parent asked for, read once from the command line."""
+
+    submission: Submission
+    results: Path
+    seed: int
+    threads: int
+    device: str
+    output_cap: int
+
+
+@dataclass
+class State:
+    """Per-process state, kept on config.stash rather than in module globals."""
+
+    settings: Settings
+    channel: IO[str]
+    modules: dict[str, ModuleType | SubmissionError] = field(default_factory=dict)
+
+
+STATE = pytest.StashKey[State]()
+OUTCOME = pytest.StashKey[Outcome]()
+CREDIT = pytest.StashKey[tuple[float, str]]()
+OUTPUT = pytest.StashKey[str]()
+TRACEBACK = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grader")
+    group.addoption("--grader-submission", help="folder with the student's files")
+    group.addoption("--grader-results", help="JSON-lines file the results go to")
+    group.addoption("--grader-seed", type=int, default=0)
+    group.addoption("--grader-threads", type=int, default=1)
+    group.addoption("--grader-device", default="cpu")
+    group.addoption("--grader-output-cap", type=int, default=8192)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n): points the check is worth")
+    results = config.getoption("--grader-results")
+    if not results:
+        return
+    settings = Settings(
+        submission=Submission(Path(config.getoption("--grader-submission") or ".").resolve()),
+        results=Path(results),
+        seed=config.getoption("--grader-seed"),
+        threads=config.getoption("--grader-threads"),
+        device=config.getoption("--grader-device"),
+        output_cap=config.getoption("--grader-output-cap"),
+    )
+    channel = settings.results.open("a", encoding="utf-8")
+    config.stash[STATE] = State(settings=settings, channel=channel)
+    emit(config, event="env", torch=torch.__version__, cuda=torch.cuda.is_available())
+
+
+def emit(config: pytest.Config, **event: Any) -> None:
+    state = config.stash.get(STATE, None)
+    if state is not None:
+        state.channel.write(json.dumps(event, default=str) + "\n")
+        state.channel.flush()
+
+
+def load_exercise(config: pytest.Config, name: str) -> ModuleType:
+    """Import the student's module once per process; replay a failure for every check."""
+    state = config.stash[STATE]
+    cached = state.modules.get(name)
+    if cached is None:
+        emit(config, event="import", exercise=name, ok=None)
+        try:
+            cached = import_file(state.settings.submission, name)
+        except SubmissionError as exc:
+            cached = exc
+        state.modules[name] = cached
+        emit(config, event="import", exercise=name, ok=isinstance(cached, ModuleType))
+    if isinstance(cached, SubmissionError):
+        raise cached
+    return cached
+
+
+def check_id(item: pytest.Item) -> str:
+    """A stable id: exercise, family (the test class) and check, e.g. tensors.slicing.column."""
+    parts = [Path(str(item.path)).stem]
+    cls = getattr(item, "cls", None)
+    if cls is not None:
+        family = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cls.__name__.removeprefix("Test")).lower()
+        parts.append(family)
+    parts.append(item.name.removeprefix("test_"))
+    return ".".join(parts)
+
+
+def check_name(item: pytest.Item) -> str:
+    function = getattr(item, "function", None)
+    doc = (getattr(function, "__doc__", None) or "").strip().splitlines()
+    name = doc[0].rstrip(".") if doc else item.name.removeprefix("test_").replace("_", " ")
+    callspec = getattr(item, "callspec", None)
+    return f"{name} ({callspec.id})" if callspec is not None else name
+
+
+def points(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("points")
+    if marker is None or not marker.args:
+        raise pytest.UsageError(f"{item.nodeid}: every check needs @pytest.mark.points(n)")
+    return float(marker.args[0])
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    for item in session.items:
+        emit(
+            session.config,
+            event="check",
+            nodeid=item.nodeid,
+            id=check_id(item),
+            name=check_name(item),
+            points=points(item),
+        )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Same seeds and thread count before every check, so each check is reproducible alone."""
+    state = item.config.stash.get(STATE, None)
+    seed = state.settings.seed if state else 0
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if state is not None:
+        torch.set_num_threads(state.settings.threads)
+
+
+@pytest.fixture
+def device(request: pytest.FixtureRequest) -> torch.device:
+    """The device the grader was asked to use (cpu or cuda)."""
+    state = request.config.stash.get(STATE, None)
+    return torch.device(state.settings.device if state else "cpu")
+
+
+@pytest.fixture
+def credit(request: pytest.FixtureRequest) -> Any:
+    """Call credit(fraction, message) to award part of a check's points."""
+
+    def award(fraction: float, message: str) -> None:
+        request.node.stash[CREDIT] = (min(max(fraction, 0.0), 1.0), message)
+
+    return award
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Remember the first phase that went wrong, and everything the check printed."""
+    report = yield
+    state = item.config.stash.get(STATE, None)
+    if state is None:
+        return report
+    if call.excinfo is not None and OUTCOME not in item.stash:
+        item.stash[OUTCOME] = classify(state.settings.submission, call.excinfo.value, call.when)
+        item.stash[TRACEBACK] = report.longreprtext
+    item.stash[OUTPUT] = report.capstdout + report.capstderr
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    """Time the whole check (setup, call, teardown) and send its result to the parent."""
+    emit(item.config, event="start", nodeid=item.nodeid)
+    started = time.perf_counter()
+    result = yield
+    state = item.config.stash.get(STATE, None)
+    if state is not None:
+        check = build_result(item, state.settings, time.perf_counter() - started)
+        emit(item.config, event="result", nodeid=item.nodeid, result=asdict(check))
+    return result
+
+
+def build_result(item: pytest.Item, settings: Settings, duration: float) -> CheckResult:
+    possible = points(item)
+    outcome = item.stash.get(OUTCOME, Outcome(Status.PASSED, ""))
+    score = possible if outcome.status is Status.PASSED else 0.0
+    fraction, message = item.stash.get(CREDIT, (1.0, outcome.message))
+    if outcome.status is Status.PASSED and fraction < 1.0:
+        outcome = Outcome(Status.FAILED, message)
+        score = round(possible * fraction, 4)
+    details: dict[str, Any] = dict(item.user_properties)
+    if TRACEBACK in item.stash and outcome.status is not Status.SKIPPED:
+        details["traceback"] = cap_output(item.stash[TRACEBACK], 4 * settings.output_cap)
+    return CheckResult(
+        id=check_id(item),
+        name=check_name(item),
+        status=outcome.status,
+        score=score,
+        max_score=possible,
+        message=outcome.message,
+        duration_s=round(duration, 4),
+        output=cap_output(item.stash.get(OUTPUT, ""), settings.output_cap),
+        details=details,
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    emit(session.config, event="end")

@@ -1,0 +1,92 @@
+"""Make the student stubs from the reference solutions, so each fact is written once.
+
+In `solutions/<name>.py` every part a student writes sits between `# BEGIN SOLUTION`
+and `# END SOLUTION`. The stub keeps everything else (signatures, docstrings, set-up
+lines) and replaces each block with the marker and a NotImplementedError naming the
+exercise and the function, which the grader reports as `not_attempted`.
+
+    python -m grader.stubs solutions exercises           # write the stubs
+    python -m grader.stubs solutions exercises --check   # exit 1 if they are stale
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+
+BEGIN = "# BEGIN SOLUTION"
+END = "# END SOLUTION"
+MARKER = "# TODO(student): write your code here"
+HEADER = re.compile(r"^(\s*)(?:async\s+)?(def|class)\s+(\w+)")
+
+
+def enclosing_name(lines: list[str], index: int) -> str:
+    """'Class.method' or 'function' for the code around line `index`."""
+    indent = len(lines[index]) - len(lines[index].lstrip())
+    names: list[str] = []
+    for line in reversed(lines[:index]):
+        match = HEADER.match(line)
+        if match and len(match.group(1)) < indent:
+            names.insert(0, match.group(3))
+            indent = len(match.group(1))
+    return ".".join(names) or "module"
+
+
+def make_stub(source: str, exercise: str) -> str:
+    """The stub text for one solution file."""
+    lines = source.splitlines()
+    out: list[str] = []
+    inside = False
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if inside:
+                raise ValueError(f"{exercise}: line {index + 1}: {BEGIN} inside another block")
+            inside = True
+            pad = line[: len(line) - len(line.lstrip())]
+            what = enclosing_name(lines, index)
+            out += [f"{pad}{MARKER}", f'{pad}raise NotImplementedError("{exercise}: {what}")']
+        elif stripped == END:
+            if not inside:
+                raise ValueError(f"{exercise}: line {index + 1}: {END} without {BEGIN}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{exercise}: {BEGIN} is never closed")
+    return "\n".join(out) + "\n"
+
+
+def expected_stubs(solutions: Path) -> dict[str, str]:
+    """File name -> stub text, for every solution file."""
+    return {
+        path.name: make_stub(path.read_text(encoding="utf-8"), path.stem)
+        for path in sorted(solutions.glob("*.py"))
+    }
+
+
+@click.command()
+@click.argument("solutions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("exercises", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--check", is_flag=True, help="Only report stale stubs; exit 1 if any.")
+def main(solutions: Path, exercises: Path, check: bool) -> None:
+    """Write the student stubs in EXERCISES from the reference files in SOLUTIONS."""
+    stale = []
+    for name, text in expected_stubs(solutions).items():
+        target = exercises / name
+        if target.exists() and target.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(name)
+        if not check:
+            exercises.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    verb = "stale" if check else "written"
+    click.echo(f"{len(stale)} stub(s) {verb}: {', '.join(stale) or 'none'}")
+    sys.exit(1 if check and stale else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Import a student's exercise file and turn every way that can go wrong into a status.
+
+Runs in the child pytest process only. The exercise fixture in a check module calls
+`load_exercise`; a failure is cached so that every check of the exercise reports the
+same reason quickly instead of importing a broken file again.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any
+
+import pytest
+
+from grader.report import Status
+
+STUB_MESSAGE = re.compile(r"^[\w.]+: ")
+TIMEOUT_PREFIX = "Timeout (>"
+
+
+class SubmissionError(Exception):
+    """A problem with the submission that already knows its status and student message."""
+
+    def __init__(self, status: Status, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The folder being graded, and how to name its files to a student."""
+
+    folder: Path
+
+    def file(self, exercise: str) -> Path:
+        return self.folder / f"{exercise}.py"
+
+    def label(self, exercise: str) -> str:
+        return f"{self.folder.name}/{exercise}.py"
+
+    def owns(self, filename: str) -> bool:
+        try:
+            return Path(filename).resolve().is_relative_to(self.folder)
+        except (OSError, ValueError):
+            return False
+
+
+def student_frames(submission: Submission, tb: TracebackType | None) -> list[traceback.FrameSummary]:
+    """The traceback entries that lie in the submission's files, outermost first."""
+    return [f for f in traceback.extract_tb(tb) if submission.owns(f.filename)]
+
+
+def where(submission: Submission, tb: TracebackType | None) -> str:
+    """'exercises/tensors.py, line 12, in column' for the innermost student frame, or ''."""
+    frames = student_frames(submission, tb)
+    if not frames:
+        return ""
+    frame = frames[-1]
+    return f"{submission.folder.name}/{Path(frame.filename).name}, line {frame.lineno}, in {frame.name}"
+
+
+def is_timeout(exc: BaseException) -> bool:
+    return isinstance(exc, pytest.fail.Exception) and str(exc).startswith(TIMEOUT_PREFIX)
+
+
+def describe_exception(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, SystemExit):
+        return f"SystemExit: sys.exit({exc.code!r}) was called"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def classify_import_error(submission: Submission, name: str, exc: BaseException) -> SubmissionError:
+    label = submission.label(name)
+    if isinstance(exc, SyntaxError):
+        file = f"{submission.folder.name}/{Path(exc.filename).name}" if exc.filename else label
+        return SubmissionError(
+            Status.ERROR, f"{type(exc).__name__} in {file}, line {exc.lineno}: {exc.msg}"
+        )
+    if is_timeout(exc):
+        return SubmissionError(
+            Status.TIMEOUT,
+            f"importing {label} did not finish in time: is there an endless loop at module level?",
+        )
+    place = where(submission, exc.__traceback__) or label
+    return SubmissionError(
+        Status.ERROR, f"{describe_exception(exc)} while importing {label} ({place})"
+    )
+
+
+def import_file(submission: Submission, name: str) -> ModuleType:
+    """Execute the student's file as module `name`; raise SubmissionError on any failure."""
+    path = submission.file(name)
+    if not path.is_file():
+        raise SubmissionError(
+            Status.ERROR, f"{submission.label(name)} is missing: restore it from the starter code"
+        )
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SubmissionError(Status.ERROR, f"{submission.label(name)} cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        sys.modules.pop(name, None)
+        raise classify_import_error(submission, name, exc) from None
+    return module
+
+
+def exercise_fixture(name: str) -> Callable[..., Any]:
+    """A pytest fixture, named after the exercise, that yields the student's module.
+
+    Write `tensors = exercise_fixture("tensors")` in a check module, then take
+    `tensors` as an argument in each check.
+    """
+
+    @pytest.fixture(name=name)
+    def _fixture(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
+        from grader.plugin import load_exercise
+
+        yield load_exercise(request.config, name)
+
+    return _fixture
