@@ -44,6 +44,7 @@ class Options:
     device: Device = Device.AUTO
     seed: int = 0
     timeout_s: float | None = None
+    check_timeout_s: float | None = None
     threads: int = default_threads()
     output_cap: int = 8192
 
@@ -81,6 +82,7 @@ def grade(path: Path, options: Options = Options(), progress: Progress | None = 
         threads=options.threads,
         output_cap=options.output_cap,
         timeout_s=options.timeout_s,
+        check_timeout_s=options.check_timeout_s,
     )
     results: list[ExerciseResult] = []
     for exercise in exercises:

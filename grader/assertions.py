@@ -67,7 +67,7 @@ def assert_values(got: Any, expected: Tensor, what: str, rtol: float, atol: floa
     wrong = int((~close).sum())
     tolerance = "exactly" if rtol == atol == 0 else f"within rtol={rtol:g}, atol={atol:g}"
     raise AssertionError(
-        f"{what}: {wrong} of {close.numel()} values differ ({tolerance}); first worst at index "
+        f"{what}: {wrong} of {close.numel()} values differ ({tolerance}); largest error at index "
         f"{index}: expected {reference[index].item()!r}, got {tensor[index].item()!r}"
     )
 

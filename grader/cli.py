@@ -74,6 +74,8 @@ def emit(report: Report, fmt: Format, json_path: Path | None, verbose: bool) -> 
               help="Seed for torch, numpy and random, fixed before every check.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=1),
               help="Wall-clock limit per exercise in seconds [default: per exercise].")
+@click.option("--check-timeout", "check_timeout_s", type=click.FloatRange(min=1),
+              help="Limit per check in seconds [default: per exercise].")
 @click.option("--threads", type=click.IntRange(min=1), default=DEFAULTS.threads,
               show_default=True, help="torch threads in the checks.")
 @click.option("--fail-under", type=click.FloatRange(0, 100),
@@ -82,7 +84,7 @@ def emit(report: Report, fmt: Format, json_path: Path | None, verbose: bool) -> 
 @click.version_option(__version__, prog_name="grade")
 def main(
     path: Path, only: tuple[str, ...], list_only: bool, json_path: Path | None, fmt: str,
-    device: str, seed: int, timeout_s: float | None, threads: int,
+    device: str, seed: int, timeout_s: float | None, check_timeout_s: float | None, threads: int,
     fail_under: float | None, verbose: bool,
 ) -> None:
     """Grade the exercise files in PATH (default: exercises/) and print the score.
@@ -91,7 +93,7 @@ def main(
     runs inside this process. Use --json to keep the full report.
     """
     options = api.Options(only=only, device=api.Device(device), seed=seed,
-                          timeout_s=timeout_s, threads=threads)
+                          timeout_s=timeout_s, check_timeout_s=check_timeout_s, threads=threads)
     try:
         if list_only:
             list_checks()

@@ -101,7 +101,8 @@ def load_exercise(config: pytest.Config, name: str) -> ModuleType:
         except SubmissionError as exc:
             cached = exc
         state.modules[name] = cached
-        emit(config, event="import", exercise=name, ok=isinstance(cached, ModuleType))
+        problem = cached.message if isinstance(cached, SubmissionError) else ""
+        emit(config, event="import", exercise=name, ok=not problem, problem=problem)
     if isinstance(cached, SubmissionError):
         raise cached
     return cached

@@ -46,6 +46,7 @@ class RunSettings:
     threads: int
     output_cap: int
     timeout_s: float | None = None
+    check_timeout_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def child_options(exercise: Exercise, settings: RunSettings) -> list[str]:
         "--grader-threads", str(settings.threads),
         "--grader-device", settings.device,
         "--grader-output-cap", str(settings.output_cap),
-        f"--timeout={exercise.check_timeout_s}",
+        f"--timeout={settings.check_timeout_s or exercise.check_timeout_s:g}",
     ]
 
 
@@ -120,7 +121,7 @@ def run_exercise(
             [target(exercise, s) for s in pending], child_options(exercise, settings),
             threads=settings.threads, deadline=deadline, on_event=record,
         )
-        problem = blame(exercise, settings, child, pending, results, limit)
+        problem = blame(exercise, settings, child, pending, results, limit) or import_problem(child)
         pending = [s for s in pending if s.nodeid not in results]
     checks = tuple(results[s.nodeid] for s in specs)
     return ExerciseResult(exercise.name, checks, round(time.monotonic() - started, 3), problem)
@@ -157,6 +158,11 @@ def blame(
             results.setdefault(spec.nodeid, spec.result(status, f"not run: {cause}"))
         return cause
     return ""
+
+
+def import_problem(child: ChildRun) -> str:
+    """The reason the submission could not be imported, as the plugin reported it."""
+    return next((e["problem"] for e in child.events if e["event"] == "import" and e.get("problem")), "")
 
 
 def death(returncode: int) -> str:

@@ -55,13 +55,36 @@ def check_lines(check: CheckResult, verbose: bool) -> list[str]:
 
 
 def not_attempted_lines(exercise: ExerciseResult) -> list[str]:
-    todo = [c.id.split(".", 1)[1] for c in exercise.checks if c.status is Status.NOT_ATTEMPTED]
+    """One line per exercise naming the stubs still to write, not one line per check."""
+    todo = [c for c in exercise.checks if c.status is Status.NOT_ATTEMPTED]
     if not todo:
         return []
+    stubs = dict.fromkeys(c.message.rsplit(": ", 1)[-1] for c in todo)
     tag = click.style(SYMBOLS[Status.NOT_ATTEMPTED], fg=COLOURS[Status.NOT_ATTEMPTED], bold=True)
-    listing = click.wrap_text(", ".join(todo), width=96, initial_indent="      ",
+    listing = click.wrap_text(", ".join(stubs), width=96, initial_indent="      ",
                               subsequent_indent="      ")
-    return [f"  {tag} {exercise.name}: {len(todo)} checks not attempted yet", listing]
+    head = f"  {tag} {exercise.name}: {len(todo)} checks wait for you to write:"
+    return [head, listing]
+
+
+def shared_problem_lines(exercise: ExerciseResult, lost: list[CheckResult]) -> list[str]:
+    """When many checks lost points for one reason (a syntax error, a crash), say it once."""
+    status, message = lost[0].status, lost[0].message.removeprefix("not run: ")
+    tag = click.style(SYMBOLS[status], fg=COLOURS[status], bold=True)
+    return [f"  {tag} {exercise.name}: all {len(lost)} checks lost their points", f"      {message}"]
+
+
+def exercise_problems(exercise: ExerciseResult, verbose: bool) -> list[str]:
+    lost = [
+        c for c in exercise.checks
+        if (c.score < c.max_score and c.status is not Status.NOT_ATTEMPTED)
+        or (verbose and c.status is Status.SKIPPED)
+    ]
+    same_reason = len({(c.status, c.message) for c in lost}) == 1
+    if same_reason and len(lost) > 3 and not verbose:
+        return shared_problem_lines(exercise, lost)
+    lines = [line for c in lost for line in check_lines(c, verbose)]
+    return lines + not_attempted_lines(exercise)
 
 
 def render(report: Report, verbose: bool = False) -> str:
@@ -72,16 +95,9 @@ def render(report: Report, verbose: bool = False) -> str:
         "",
     ]
     lines += [exercise_line(e) for e in report.exercises]
-    lost = [
-        c for c in report.checks()
-        if c.score < c.max_score and c.status is not Status.NOT_ATTEMPTED
-        or (verbose and c.status is Status.SKIPPED)
-    ]
-    if lost or any(c.status is Status.NOT_ATTEMPTED for c in report.checks()):
-        lines += ["", "What to fix:"]
-        for exercise in report.exercises:
-            lines += [line for c in exercise.checks if c in lost for line in check_lines(c, verbose)]
-            lines += not_attempted_lines(exercise)
+    problems = [line for e in report.exercises for line in exercise_problems(e, verbose)]
+    if problems:
+        lines += ["", "What to fix:", *problems]
     total = f"{points(report.score)} / {points(report.max_score)} points ({report.percent:.1f} %)"
     lines += ["", f"Total: {click.style(total, bold=True)} in {report.duration_s:.1f} s", ""]
     return "\n".join(lines)

@@ -1,0 +1,73 @@
+"""Shared helpers: the repository's folders, submissions written by tests, schema checks."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader import api
+from grader.report import SCHEMA_PATH, Report, Status, to_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = ROOT / "exercises"
+
+FAST = api.Options(timeout_s=60, check_timeout_s=5, threads=1)
+
+Grade = Callable[..., Report]
+
+
+def solution_text(name: str) -> str:
+    return (SOLUTIONS / f"{name}.py").read_text(encoding="utf-8")
+
+
+def replace_function(source: str, name: str, body: str) -> str:
+    """The source with the body of function `name` replaced (the signature and docstring stay)."""
+    pattern = re.compile(
+        rf"(def {name}\(.*?\).*?:\n    \"\"\".*?\"\"\"\n)(.*?)(?=\n\n\n|\Z)", re.DOTALL
+    )
+    indented = "\n".join(f"    {line}" if line else "" for line in body.strip("\n").splitlines())
+    new, count = pattern.subn(lambda m: m.group(1) + indented + "\n", source, count=1)
+    assert count == 1, f"no function {name} in the source"
+    return new
+
+
+def validate(report: Report) -> dict[str, object]:
+    """The report's JSON form, validated against the schema in the repository."""
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    data = json.loads(json.dumps(to_dict(report)))
+    jsonschema.validate(data, schema, format_checker=jsonschema.FormatChecker())
+    return data
+
+
+def statuses(report: Report) -> dict[str, Status]:
+    return {c.id: c.status for c in report.checks()}
+
+
+@pytest.fixture
+def write_submission(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
+    """Write files into a fresh folder named `submission` and return the folder."""
+
+    def write(files: dict[str, str]) -> Path:
+        folder = tmp_path / "submission"
+        folder.mkdir(exist_ok=True)
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        return folder
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def solutions_report() -> Report:
+    return api.grade(SOLUTIONS, api.Options(threads=1))
+
+
+@pytest.fixture(scope="session")
+def exercises_report() -> Report:
+    return api.grade(EXERCISES, api.Options(threads=1))
