@@ -15,9 +15,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader import __version__
+from grader.errors import UsageError
 from grader.exercises import select
-from grader.report import Environment, ExerciseResult, Report
-from grader.runner import Collection, Progress, RunSettings, collect, run_exercise
+from grader.report import Environment, Report
+from grader.runner import ExerciseRun, Progress, RunSettings, run_exercise
 
 
 class Device(str, enum.Enum):
@@ -26,10 +27,6 @@ class Device(str, enum.Enum):
     AUTO = "auto"
     CPU = "cpu"
     CUDA = "cuda"
-
-
-class UsageError(ValueError):
-    """Bad input from the user: exit code 2 with a one-line message."""
 
 
 def default_threads() -> int:
@@ -49,14 +46,6 @@ class Options:
     output_cap: int = 8192
 
 
-def resolve_device(requested: Device, collection: Collection) -> str:
-    if requested is Device.AUTO:
-        return "cuda" if collection.cuda_available else "cpu"
-    if requested is Device.CUDA and not collection.cuda_available:
-        raise UsageError("--device cuda: torch sees no CUDA device here; use --device cpu or auto")
-    return requested.value
-
-
 def check_submission(path: Path) -> Path:
     if not path.exists():
         raise UsageError(f"no such folder: {path}")
@@ -74,34 +63,31 @@ def grade(path: Path, options: Options = Options(), progress: Progress | None = 
         exercises = select(options.only)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    collection = collect(exercises)
     settings = RunSettings(
         submission=submission,
-        device=resolve_device(options.device, collection),
+        device=options.device.value,
         seed=options.seed,
         threads=options.threads,
         output_cap=options.output_cap,
         timeout_s=options.timeout_s,
         check_timeout_s=options.check_timeout_s,
     )
-    results: list[ExerciseResult] = []
-    for exercise in exercises:
-        specs = collection.checks[exercise.name]
-        results.append(run_exercise(exercise, specs, settings, progress or _quiet))
+    runs = [run_exercise(exercise, settings, progress or _quiet) for exercise in exercises]
     return Report(
         grader_version=__version__,
         submission=str(path),
         started_at=started_at,
         duration_s=round(time.monotonic() - started, 3),
-        environment=environment(settings, collection),
-        exercises=tuple(results),
+        environment=environment(settings, runs),
+        exercises=tuple(run.result for run in runs),
     )
 
 
-def environment(settings: RunSettings, collection: Collection) -> Environment:
+def environment(settings: RunSettings, runs: list[ExerciseRun]) -> Environment:
+    """Where the checks ran, as the children's torch reported it."""
     return Environment(
-        device=settings.device,
-        torch_version=collection.torch_version,
+        device=runs[0].device if runs else settings.device,
+        torch_version=runs[0].torch_version if runs else "",
         python_version=platform.python_version(),
         seed=settings.seed,
         threads=settings.threads,

@@ -7,13 +7,28 @@ a reference computed by torch itself, with the tolerances stated in the message.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor
 
-EXACT = {"rtol": 0.0, "atol": 0.0}
-FLOAT32 = {"rtol": 1e-5, "atol": 1e-6}
+
+@dataclass(frozen=True)
+class Tolerance:
+    """|got - expected| <= atol + rtol * |expected|, elementwise, in float64."""
+
+    rtol: float
+    atol: float
+
+    def __str__(self) -> str:
+        exact = self.rtol == self.atol == 0
+        return "exactly" if exact else f"within rtol={self.rtol:g}, atol={self.atol:g}"
+
+
+EXACT = Tolerance(0.0, 0.0)
+FLOAT32 = Tolerance(1e-5, 1e-6)
+FLOAT64 = Tolerance(1e-9, 1e-12)
 
 
 def type_name(value: Any) -> str:
@@ -49,15 +64,16 @@ def worst_index(errors: Tensor) -> tuple[int, ...]:
     return tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), errors.shape))
 
 
-def assert_values(got: Any, expected: Tensor, what: str, rtol: float, atol: float) -> None:
+def assert_values(got: Any, expected: Tensor, what: str, tol: Tolerance) -> None:
     """Equal within rtol/atol, compared in float64; names the worst element on failure."""
     tensor = plain(got, what)
     reference = expected.detach().cpu()
     if reference.dtype == torch.bool or tensor.dtype == torch.bool:
         close = tensor == reference
     else:
-        close = torch.isclose(tensor.double(), reference.double(), rtol=rtol, atol=atol,
-                              equal_nan=True)
+        close = torch.isclose(
+            tensor.double(), reference.double(), rtol=tol.rtol, atol=tol.atol, equal_nan=True
+        )
     if bool(close.all()):
         return
     errors = (~close).double()
@@ -65,9 +81,8 @@ def assert_values(got: Any, expected: Tensor, what: str, rtol: float, atol: floa
         errors = errors * (1 + (tensor.double() - reference.double()).abs().nan_to_num(1e300))
     index = worst_index(errors) if errors.dim() else ()
     wrong = int((~close).sum())
-    tolerance = "exactly" if rtol == atol == 0 else f"within rtol={rtol:g}, atol={atol:g}"
     raise AssertionError(
-        f"{what}: {wrong} of {close.numel()} values differ ({tolerance}); largest error at index "
+        f"{what}: {wrong} of {close.numel()} values differ ({tol}); largest error at index "
         f"{index}: expected {reference[index].item()!r}, got {tensor[index].item()!r}"
     )
 
@@ -77,26 +92,27 @@ def assert_tensor(
     expected: Tensor,
     what: str,
     *,
-    rtol: float = 0.0,
-    atol: float = 0.0,
+    tol: Tolerance = EXACT,
     check_dtype: bool = True,
 ) -> Tensor:
     """Type, shape, dtype and values of `got` against the reference `expected`."""
     tensor = assert_shape(got, expected.shape, what)
     if check_dtype:
         assert_dtype(tensor, expected.dtype, what)
-    assert_values(tensor, expected, what, rtol, atol)
+    assert_values(tensor, expected, what, tol)
     return tensor
 
 
-def assert_number(got: Any, expected: float, what: str, rtol: float = 1e-6, atol: float = 1e-8) -> None:
+def assert_number(got: Any, expected: float, what: str, tol: Tolerance = FLOAT32) -> None:
     """A single value: a Python number or a tensor with one element."""
     if isinstance(got, Tensor):
-        assert got.numel() == 1, f"{what}: expected a single value, got shape {fmt_shape(got.shape)}"
+        assert got.numel() == 1, (
+            f"{what}: expected a single value, got shape {fmt_shape(got.shape)}"
+        )
         got = got.detach().cpu().item()
     assert isinstance(got, int | float | bool), f"{what}: expected a number, got {type_name(got)}"
-    assert abs(float(got) - expected) <= atol + rtol * abs(expected), (
-        f"{what}: expected {expected!r}, got {got!r}"
+    assert abs(float(got) - expected) <= tol.atol + tol.rtol * abs(expected), (
+        f"{what}: expected {expected!r}, got {got!r} ({tol})"
     )
 
 

@@ -7,6 +7,7 @@ results arrive as JSON lines in a separate file that the plugin flushes per even
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,13 +21,18 @@ from pathlib import Path
 from typing import Any
 
 PLUGIN_ARGS = (
-    "-p", "pytest_timeout",
-    "-p", "grader.plugin",
-    "-p", "no:cacheprovider",
+    "-p",
+    "pytest_timeout",
+    "-p",
+    "grader.plugin",
+    "-p",
+    "no:cacheprovider",
     "--noconftest",
     "--assert=plain",
+    "--tb=short",
     "-q",
-    "-o", "console_output_style=classic",
+    "-o",
+    "console_output_style=classic",
 )
 INI_FILE = Path(__file__).with_name("child.ini")
 POLL_S = 0.1
@@ -85,10 +91,8 @@ def read_events(path: Path, offset: int) -> tuple[list[Event], int]:
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:
     """Kill the child and everything it started (its whole process group)."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait()
 
 
@@ -109,10 +113,16 @@ def run_child(
         cwd.mkdir()
         with log_path.open("wb") as log:
             proc = subprocess.Popen(
-                command, cwd=cwd, env=child_env(threads), stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                command,
+                cwd=cwd,
+                env=child_env(threads),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
-        events, offset, timed_out = [], 0, False
+        events: list[Event] = []
+        offset, timed_out = 0, False
         try:
             while proc.poll() is None:
                 if time.monotonic() > deadline:

@@ -12,9 +12,10 @@ from pathlib import Path
 import click
 
 from grader import __version__, api, exercises
+from grader.errors import GraderError, UsageError
 from grader.formats import Format, render, text
 from grader.report import Report, dumps, write_atomic
-from grader.runner import GraderError, collect
+from grader.runner import collect
 
 EXIT_UNDER = 1
 EXIT_USAGE = 2
@@ -44,7 +45,7 @@ def list_checks() -> None:
     selected = exercises.EXERCISES
     collection = collect(selected)
     for exercise in selected:
-        specs = collection.checks[exercise.name]
+        specs = collection[exercise.name]
         total = sum(s.points for s in specs)
         click.echo(f"{exercise.name} ({exercise.title}): {len(specs)} checks, {total:g} points")
         for spec in specs:
@@ -60,40 +61,94 @@ def emit(report: Report, fmt: Format, json_path: Path | None, verbose: bool) -> 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("path", type=click.Path(path_type=Path), default=Path("exercises"))
-@click.option("--only", multiple=True, type=click.Choice(exercises.names()),
-              help="Grade only this exercise (repeatable).")
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(exercises.names()),
+    help="Grade only this exercise (repeatable).",
+)
 @click.option("--list", "list_only", is_flag=True, help="List exercises and checks; run nothing.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the JSON report to this file (atomically).")
-@click.option("--format", "fmt", type=click.Choice([f.value for f in Format]),
-              default=Format.TEXT.value, show_default=True, help="What to print on stdout.")
-@click.option("--device", type=click.Choice([d.value for d in api.Device]),
-              default=DEFAULTS.device.value, show_default=True,
-              help="auto picks CUDA when torch sees a GPU.")
-@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True,
-              help="Seed for torch, numpy and random, fixed before every check.")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=1),
-              help="Wall-clock limit per exercise in seconds [default: per exercise].")
-@click.option("--check-timeout", "check_timeout_s", type=click.FloatRange(min=1),
-              help="Limit per check in seconds [default: per exercise].")
-@click.option("--threads", type=click.IntRange(min=1), default=DEFAULTS.threads,
-              show_default=True, help="torch threads in the checks.")
-@click.option("--fail-under", type=click.FloatRange(0, 100),
-              help="Exit with 1 when the score is below this percentage.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON report to this file (atomically).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in Format]),
+    default=Format.TEXT.value,
+    show_default=True,
+    help="What to print on stdout.",
+)
+@click.option(
+    "--device",
+    type=click.Choice([d.value for d in api.Device]),
+    default=DEFAULTS.device.value,
+    show_default=True,
+    help="auto picks CUDA when torch sees a GPU.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=DEFAULTS.seed,
+    show_default=True,
+    help="Seed for torch, numpy and random, fixed before every check.",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=1),
+    help="Wall-clock limit per exercise in seconds [default: per exercise].",
+)
+@click.option(
+    "--check-timeout",
+    "check_timeout_s",
+    type=click.FloatRange(min=1),
+    help="Limit per check in seconds [default: per exercise].",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=DEFAULTS.threads,
+    show_default=True,
+    help="torch threads in the checks.",
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    help="Exit with 1 when the score is below this percentage.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and captured output.")
 @click.version_option(__version__, prog_name="grade")
 def main(
-    path: Path, only: tuple[str, ...], list_only: bool, json_path: Path | None, fmt: str,
-    device: str, seed: int, timeout_s: float | None, check_timeout_s: float | None, threads: int,
-    fail_under: float | None, verbose: bool,
+    path: Path,
+    only: tuple[str, ...],
+    list_only: bool,
+    json_path: Path | None,
+    fmt: str,
+    device: str,
+    seed: int,
+    timeout_s: float | None,
+    check_timeout_s: float | None,
+    threads: int,
+    fail_under: float | None,
+    verbose: bool,
 ) -> None:
     """Grade the exercise files in PATH (default: exercises/) and print the score.
 
     Each exercise runs in its own child process with time limits; student code never
     runs inside this process. Use --json to keep the full report.
     """
-    options = api.Options(only=only, device=api.Device(device), seed=seed,
-                          timeout_s=timeout_s, check_timeout_s=check_timeout_s, threads=threads)
+    options = api.Options(
+        only=only,
+        device=api.Device(device),
+        seed=seed,
+        timeout_s=timeout_s,
+        check_timeout_s=check_timeout_s,
+        threads=threads,
+    )
     try:
         if list_only:
             list_checks()
@@ -101,7 +156,7 @@ def main(
         progress = ProgressLine() if Format(fmt) is Format.TEXT else None
         report = api.grade(path, options, progress)
         emit(report, Format(fmt), json_path, verbose)
-    except api.UsageError as exc:
+    except UsageError as exc:
         raise click.UsageError(str(exc)) from None
     except Exception as exc:
         if verbose:
@@ -110,6 +165,7 @@ def main(
         click.echo(f"grade: internal error: {kind}{exc}", err=True)
         sys.exit(EXIT_INTERNAL)
     if fail_under is not None and report.percent < fail_under:
-        click.echo(f"grade: score {report.percent:.1f} % is under --fail-under {fail_under:g} %",
-                   err=True)
+        click.echo(
+            f"grade: score {report.percent:.1f} % is under --fail-under {fail_under:g} %", err=True
+        )
         sys.exit(EXIT_UNDER)

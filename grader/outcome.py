@@ -51,9 +51,7 @@ def classify(submission: Submission, exc: BaseException, when: str) -> Outcome:
         return Outcome(Status.FAILED, str(exc).strip() or "the check's assertion failed")
     if when != "call":
         return Outcome(Status.ERROR, f"the check could not be prepared: {describe_exception(exc)}")
-    return Outcome(
-        Status.FAILED, f"the check could not use your result: {describe_exception(exc)}"
-    )
+    return Outcome(Status.FAILED, f"the check could not use your result: {describe_exception(exc)}")
 
 
 def classify_student(submission: Submission, exc: BaseException) -> Outcome:

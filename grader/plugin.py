@@ -70,17 +70,28 @@ def pytest_configure(config: pytest.Config) -> None:
     results = config.getoption("--grader-results")
     if not results:
         return
+    device = resolve_device(config.getoption("--grader-device"))
     settings = Settings(
         submission=Submission(Path(config.getoption("--grader-submission") or ".").resolve()),
         results=Path(results),
         seed=config.getoption("--grader-seed"),
         threads=config.getoption("--grader-threads"),
-        device=config.getoption("--grader-device"),
+        device=device,
         output_cap=config.getoption("--grader-output-cap"),
     )
     channel = settings.results.open("a", encoding="utf-8")
     config.stash[STATE] = State(settings=settings, channel=channel)
-    emit(config, event="env", torch=torch.__version__, cuda=torch.cuda.is_available())
+    cuda = torch.cuda.is_available()
+    emit(config, event="env", torch=torch.__version__, cuda=cuda, device=device)
+    if device == "cuda" and not cuda:
+        raise pytest.UsageError("--device cuda: torch sees no CUDA device")
+
+
+def resolve_device(requested: str) -> str:
+    """'auto' becomes cuda when torch sees a GPU, else cpu."""
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return requested
 
 
 def emit(config: pytest.Config, **event: Any) -> None:
@@ -104,7 +115,7 @@ def load_exercise(config: pytest.Config, name: str) -> ModuleType:
         problem = cached.message if isinstance(cached, SubmissionError) else ""
         emit(config, event="import", exercise=name, ok=not problem, problem=problem)
     if isinstance(cached, SubmissionError):
-        raise cached
+        raise SubmissionError(cached.status, cached.message) from None
     return cached
 
 
@@ -192,7 +203,9 @@ def pytest_runtest_makereport(
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
     """Time the whole check (setup, call, teardown) and send its result to the parent."""
     emit(item.config, event="start", nodeid=item.nodeid)
     started = time.perf_counter()

@@ -1,7 +1,7 @@
 """Grade one exercise in child processes; every check ends up with a status.
 
-The checks are known before any student code runs (a collection pass), so a child
-that crashes or hangs can never make a check disappear from the report. When a child
+The checks are collected before any student code runs, so a child that crashes or
+hangs can never make a check disappear from the report. When a child
 dies after the submission imported, the check it was running gets the blame and the
 remaining checks run in a fresh child, within the exercise's time limit.
 """
@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.child import ChildRun, Event, run_child
+from grader.errors import GraderError, UsageError
 from grader.exercises import Exercise
 from grader.report import CheckResult, ExerciseResult, Status, check_from_dict
-
-
-class GraderError(RuntimeError):
-    """The grader itself failed (not the submission): exit code 3."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +28,10 @@ class CheckSpec:
     id: str
     name: str
     points: float
+
+    @staticmethod
+    def from_event(event: Event) -> CheckSpec:
+        return CheckSpec(event["nodeid"], event["id"], event["name"], event["points"])
 
     def result(self, status: Status, message: str) -> CheckResult:
         return CheckResult(self.id, self.name, status, 0.0, self.points, message)
@@ -49,82 +50,106 @@ class RunSettings:
     check_timeout_s: float | None = None
 
 
-@dataclass(frozen=True)
-class Collection:
-    """The checks of each exercise, plus facts about the child's torch."""
-
-    checks: dict[str, tuple[CheckSpec, ...]]
-    torch_version: str
-    cuda_available: bool
-
-
 Progress = Callable[[str, int, int], None]
 
 
-def collect(exercises: Sequence[Exercise], timeout_s: float = 120) -> Collection:
-    """List every check without importing any student code."""
+def collect(exercises: Sequence[Exercise], timeout_s: float = 120) -> dict[str, list[CheckSpec]]:
+    """List every check of these exercises without importing any student code (--list)."""
     targets = [str(e.check_module) for e in exercises]
-    child = run_child(
-        targets, ["--collect-only"], threads=1, deadline=time.monotonic() + timeout_s
-    )
+    child = run_child(targets, ["--collect-only"], threads=1, deadline=time.monotonic() + timeout_s)
     if not child.ended or child.returncode not in (0, 5):
         raise GraderError(f"collecting the checks failed:\n{child.log}")
     checks: dict[str, list[CheckSpec]] = {e.name: [] for e in exercises}
-    env: Event = {}
     for event in child.events:
-        if event["event"] == "env":
-            env = event
         if event["event"] == "check":
-            spec = CheckSpec(event["nodeid"], event["id"], event["name"], event["points"])
+            spec = CheckSpec.from_event(event)
             checks[spec.id.split(".", 1)[0]].append(spec)
-    frozen = {name: tuple(specs) for name, specs in checks.items()}
-    return Collection(frozen, str(env.get("torch", "")), bool(env.get("cuda", False)))
+    return checks
 
 
 def target(exercise: Exercise, spec: CheckSpec) -> str:
     """The command-line form of a collected check: its module's path plus '::Class::test'."""
-    return str(exercise.check_module) + spec.nodeid[spec.nodeid.index("::"):]
+    return str(exercise.check_module) + spec.nodeid[spec.nodeid.index("::") :]
 
 
 def child_options(exercise: Exercise, settings: RunSettings) -> list[str]:
     return [
-        "--grader-submission", str(settings.submission),
-        "--grader-seed", str(settings.seed),
-        "--grader-threads", str(settings.threads),
-        "--grader-device", settings.device,
-        "--grader-output-cap", str(settings.output_cap),
+        "--grader-submission",
+        str(settings.submission),
+        "--grader-seed",
+        str(settings.seed),
+        "--grader-threads",
+        str(settings.threads),
+        "--grader-device",
+        settings.device,
+        "--grader-output-cap",
+        str(settings.output_cap),
         f"--timeout={settings.check_timeout_s or exercise.check_timeout_s:g}",
     ]
 
 
+@dataclass(frozen=True)
+class ExerciseRun:
+    """An exercise's result, plus what its child reported about torch and the device."""
+
+    result: ExerciseResult
+    torch_version: str
+    device: str
+
+
 def run_exercise(
     exercise: Exercise,
-    specs: Sequence[CheckSpec],
     settings: RunSettings,
     progress: Progress = lambda name, done, total: None,
-) -> ExerciseResult:
-    """Run the exercise's checks, restarting after a crash, until all have a status."""
+) -> ExerciseRun:
+    """Run the exercise's checks, restarting after a crash, until all have a status.
+
+    The first child collects the checks before any student code runs, so a crash or a
+    hang later can never make a check disappear from the report.
+    """
     started = time.monotonic()
     limit = settings.timeout_s or exercise.timeout_s
-    deadline = started + limit
+    specs: list[CheckSpec] = []
     results: dict[str, CheckResult] = {}
+    env: Event = {}
     problem = ""
-    pending = list(specs)
-    while pending and not problem:
+    targets = [str(exercise.check_module)]
+    while targets and not problem:
+        collecting = not specs
 
-        def record(event: Event) -> None:
-            if event["event"] == "result":
+        def record(event: Event, collecting: bool = collecting) -> None:
+            if event["event"] == "check" and collecting:
+                specs.append(CheckSpec.from_event(event))
+            elif event["event"] == "result":
                 results[event["nodeid"]] = check_from_dict(event["result"])
                 progress(exercise.name, len(results), len(specs))
+            elif event["event"] == "env":
+                env.update(event)
 
         child = run_child(
-            [target(exercise, s) for s in pending], child_options(exercise, settings),
-            threads=settings.threads, deadline=deadline, on_event=record,
+            targets,
+            child_options(exercise, settings),
+            threads=settings.threads,
+            deadline=started + limit,
+            on_event=record,
         )
-        problem = blame(exercise, settings, child, pending, results, limit) or import_problem(child)
-        pending = [s for s in pending if s.nodeid not in results]
+        if collecting:
+            check_collected(exercise, settings, child, env, specs)
+        problem = blame(exercise, settings, child, specs, results, limit) or import_problem(child)
+        targets = [target(exercise, s) for s in specs if s.nodeid not in results]
     checks = tuple(results[s.nodeid] for s in specs)
-    return ExerciseResult(exercise.name, checks, round(time.monotonic() - started, 3), problem)
+    result = ExerciseResult(exercise.name, checks, round(time.monotonic() - started, 3), problem)
+    return ExerciseRun(result, str(env.get("torch", "")), str(env.get("device", settings.device)))
+
+
+def check_collected(
+    exercise: Exercise, settings: RunSettings, child: ChildRun, env: Event, specs: list[CheckSpec]
+) -> None:
+    """Stop with a clear error when the first child could not even list the checks."""
+    if settings.device == "cuda" and env.get("cuda") is False:
+        raise UsageError("--device cuda: torch sees no CUDA device here; use --device cpu or auto")
+    if not specs and not child.ended:
+        raise GraderError(f"collecting the checks of {exercise.name} failed:\n{child.log}")
 
 
 def blame(
@@ -162,7 +187,8 @@ def blame(
 
 def import_problem(child: ChildRun) -> str:
     """The reason the submission could not be imported, as the plugin reported it."""
-    return next((e["problem"] for e in child.events if e["event"] == "import" and e.get("problem")), "")
+    problems = (e.get("problem") for e in child.events if e["event"] == "import")
+    return next((p for p in problems if p), "")
 
 
 def death(returncode: int) -> str:

@@ -53,7 +53,9 @@ class Submission:
             return False
 
 
-def student_frames(submission: Submission, tb: TracebackType | None) -> list[traceback.FrameSummary]:
+def student_frames(
+    submission: Submission, tb: TracebackType | None
+) -> list[traceback.FrameSummary]:
     """The traceback entries that lie in the submission's files, outermost first."""
     return [f for f in traceback.extract_tb(tb) if submission.owns(f.filename)]
 
@@ -64,7 +66,8 @@ def where(submission: Submission, tb: TracebackType | None) -> str:
     if not frames:
         return ""
     frame = frames[-1]
-    return f"{submission.folder.name}/{Path(frame.filename).name}, line {frame.lineno}, in {frame.name}"
+    file = f"{submission.folder.name}/{Path(frame.filename).name}"
+    return f"{file}, line {frame.lineno}, in {frame.name}"
 
 
 def is_timeout(exc: BaseException) -> bool:

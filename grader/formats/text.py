@@ -61,8 +61,9 @@ def not_attempted_lines(exercise: ExerciseResult) -> list[str]:
         return []
     stubs = dict.fromkeys(c.message.rsplit(": ", 1)[-1] for c in todo)
     tag = click.style(SYMBOLS[Status.NOT_ATTEMPTED], fg=COLOURS[Status.NOT_ATTEMPTED], bold=True)
-    listing = click.wrap_text(", ".join(stubs), width=96, initial_indent="      ",
-                              subsequent_indent="      ")
+    listing = click.wrap_text(
+        ", ".join(stubs), width=96, initial_indent="      ", subsequent_indent="      "
+    )
     head = f"  {tag} {exercise.name}: {len(todo)} checks wait for you to write:"
     return [head, listing]
 
@@ -71,12 +72,16 @@ def shared_problem_lines(exercise: ExerciseResult, lost: list[CheckResult]) -> l
     """When many checks lost points for one reason (a syntax error, a crash), say it once."""
     status, message = lost[0].status, lost[0].message.removeprefix("not run: ")
     tag = click.style(SYMBOLS[status], fg=COLOURS[status], bold=True)
-    return [f"  {tag} {exercise.name}: all {len(lost)} checks lost their points", f"      {message}"]
+    return [
+        f"  {tag} {exercise.name}: all {len(lost)} checks lost their points",
+        f"      {message}",
+    ]
 
 
 def exercise_problems(exercise: ExerciseResult, verbose: bool) -> list[str]:
     lost = [
-        c for c in exercise.checks
+        c
+        for c in exercise.checks
         if (c.score < c.max_score and c.status is not Status.NOT_ATTEMPTED)
         or (verbose and c.status is Status.SKIPPED)
     ]
