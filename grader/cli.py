@@ -5,6 +5,7 @@ Exit codes: 0 graded, 1 score under --fail-under, 2 bad usage, 3 the grader itse
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -52,11 +53,22 @@ def list_checks() -> None:
             click.echo(f"  {spec.points:>4g}  {spec.id}  {spec.name}")
 
 
+def check_writable(json_path: Path | None) -> None:
+    """Fail before grading, not after, when the report could not be written."""
+    if json_path is None:
+        return
+    folder = json_path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK) or json_path.is_dir():
+        raise UsageError(f"--json: cannot write {json_path}")
+
+
 def emit(report: Report, fmt: Format, json_path: Path | None, verbose: bool) -> None:
-    if json_path is not None:
-        write_atomic(json_path, dumps(report))
     output = text.render(report, verbose) if fmt is Format.TEXT else render(report, fmt)
     click.echo(output, nl=False)
+    if json_path is not None:
+        write_atomic(json_path, dumps(report))
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -153,6 +165,7 @@ def main(
         if list_only:
             list_checks()
             return
+        check_writable(json_path)
         progress = ProgressLine() if Format(fmt) is Format.TEXT else None
         report = api.grade(path, options, progress)
         emit(report, Format(fmt), json_path, verbose)

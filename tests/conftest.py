@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -37,11 +38,15 @@ def replace_function(source: str, name: str, body: str) -> str:
     return new
 
 
-def validate(report: Report) -> dict[str, object]:
-    """The report's JSON form, validated against the schema in the repository."""
+def validate_data(data: dict[str, Any]) -> None:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    data = json.loads(json.dumps(to_dict(report)))
     jsonschema.validate(data, schema, format_checker=jsonschema.FormatChecker())
+
+
+def validate(report: Report) -> dict[str, Any]:
+    """The report's JSON form, validated against the schema in the repository."""
+    data: dict[str, Any] = json.loads(json.dumps(to_dict(report)))
+    validate_data(data)
     return data
 
 

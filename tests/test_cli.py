@@ -1,0 +1,129 @@
+"""The `grade` command: options, output, exit codes, through CliRunner and a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader import __version__
+from grader.cli import main
+from grader.report import load
+from tests.conftest import EXERCISES, ROOT, SOLUTIONS
+
+GRADE = shutil.which("grade") or f"{sys.executable} -m grader"
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_list_shows_checks_and_points_without_grading() -> None:
+    code, out, _ = run_cli("--list")
+    assert code == 0
+    assert out.startswith("tensors (Tensors): 56 checks, 48 points")
+    assert "tensors.slicing.column" in out
+
+
+def test_unknown_exercise_is_a_usage_error_listing_valid_names() -> None:
+    code, _, err = run_cli(str(SOLUTIONS), "--only", "tensor")
+    assert code == 2
+    assert "Invalid value for '--only': 'tensor' is not" in err
+    assert "'tensors'" in err
+
+
+def test_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = run_cli(str(tmp_path / "nope"))
+    assert code == 2
+    assert "no such folder" in err
+
+
+def test_a_file_instead_of_a_folder_is_a_usage_error() -> None:
+    code, _, err = run_cli(str(SOLUTIONS / "tensors.py"))
+    assert code == 2
+    assert "not a folder" in err
+
+
+def test_cuda_without_a_gpu_is_a_usage_error() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    code, _, err = run_cli(str(SOLUTIONS), "--device", "cuda")
+    assert code == 2
+    assert "--device cuda: torch sees no CUDA device" in err
+
+
+def test_json_report_and_format_json_agree(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "report.json"
+    code, out, _ = run_cli(
+        str(EXERCISES), "--only", "tensors", "--json", str(target), "--format", "json"
+    )
+    assert code == 0
+    printed, written = json.loads(out), json.loads(target.read_text())
+    assert printed["score"] == written["score"] == 0
+    assert printed["exercises"][0]["checks"] == written["exercises"][0]["checks"]
+    assert load(target).max_score == 48
+    assert list(target.parent.iterdir()) == [target], "no temporary file is left beside it"
+
+
+def test_fail_under_exits_with_one() -> None:
+    code, out, err = run_cli(str(EXERCISES), "--fail-under", "50")
+    assert code == 1
+    assert "Total: 0 / 48 points (0.0 %)" in out
+    assert "under --fail-under 50 %" in err
+
+
+def test_text_summary_lists_what_to_fix() -> None:
+    code, out, _ = run_cli(str(EXERCISES))
+    assert code == 0
+    assert "tensors: 56 checks wait for you to write:" in out
+    assert "make_full, make_full_like" in out
+    assert "\x1b[" not in out, "no colour codes when stdout is not a terminal"
+
+
+def test_real_subprocess_grades_solutions_with_exit_zero(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    proc = subprocess.run(
+        [*GRADE.split(), str(SOLUTIONS), "--json", str(target), "--seed", "7"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Total: 48 / 48 points (100.0 %)" in proc.stdout
+    report = load(target)
+    assert report.environment.seed == 7
+    assert report.grader_version == __version__
+
+
+def test_real_subprocess_usage_and_internal_error_codes(tmp_path: Path) -> None:
+    usage = subprocess.run(
+        [*GRADE.split(), "--format", "yaml"], capture_output=True, text=True, timeout=60
+    )
+    assert usage.returncode == 2
+    assert "'yaml' is not one of 'text', 'json'" in usage.stderr
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    unwritable = run_cli(str(SOLUTIONS), "--json", str(blocked / "report.json"))
+    assert unwritable[0] == 2
+    assert "--json: cannot write" in unwritable[2]
+
+
+def test_grader_failure_exits_with_three(tmp_path: Path) -> None:
+    """A broken grader installation (here: a pytest that cannot start) is exit code 3."""
+    (tmp_path / "pytest.py").write_text("raise SystemExit(4)\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    proc = subprocess.run(
+        [*GRADE.split(), str(SOLUTIONS)], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "grade: internal error: collecting the checks of tensors failed" in proc.stderr
