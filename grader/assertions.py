@@ -76,15 +76,23 @@ def assert_values(got: Any, expected: Tensor, what: str, tol: Tolerance) -> None
         )
     if bool(close.all()):
         return
-    errors = (~close).double()
-    if reference.dtype != torch.bool and tensor.dtype != torch.bool:
-        errors = errors * (1 + (tensor.double() - reference.double()).abs().nan_to_num(1e300))
-    index = worst_index(errors) if errors.dim() else ()
-    wrong = int((~close).sum())
+    index, error = worst(tensor, reference, close)
     raise AssertionError(
-        f"{what}: {wrong} of {close.numel()} values differ ({tol}); largest error at index "
-        f"{index}: expected {reference[index].item()!r}, got {tensor[index].item()!r}"
+        f"{what}: {int((~close).sum())} of {close.numel()} values differ ({tol}); "
+        f"largest absolute error {error:.3g} at index {index}: "
+        f"expected {reference[index].item()!r}, got {tensor[index].item()!r}"
     )
+
+
+def worst(tensor: Tensor, reference: Tensor, close: Tensor) -> tuple[tuple[int, ...], float]:
+    """The index of the largest error among the elements that are not close, and that error."""
+    if reference.dtype == torch.bool or tensor.dtype == torch.bool:
+        errors = (~close).double()
+    else:
+        diff = (tensor.double() - reference.double()).abs().nan_to_num(float("inf"))
+        errors = torch.where(close, torch.full_like(diff, -1.0), diff)
+    index = worst_index(errors) if errors.dim() else ()
+    return index, float(errors[index])
 
 
 def assert_tensor(

@@ -29,6 +29,7 @@ class Exercise:
 
 EXERCISES: tuple[Exercise, ...] = (
     Exercise("tensors", "Tensors", timeout_s=180, check_timeout_s=20),
+    Exercise("autograd", "Automatic differentiation", timeout_s=180, check_timeout_s=30),
 )
 
 

@@ -1,0 +1,383 @@
+"""Checks for part 2, automatic differentiation.
+
+References come from torch's own autograd in float64 (torch.autograd.grad,
+torch.autograd.gradcheck); student gradients are compared with GRADIENT tolerances
+(rtol 1e-4, atol 1e-6), and known mistakes get a message of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from grader.assertions import FLOAT64, assert_number, assert_tensor, plain, type_name
+from grader.gradients import (
+    GRADIENT,
+    accumulated,
+    assert_gradient,
+    batch_mean_forgotten,
+    central_difference_halved,
+    not_accumulated,
+    sign_flipped,
+    transposed,
+)
+from grader.submission import exercise_fixture
+
+autograd = exercise_fixture("autograd")
+
+INTEGER_GRAD = "Only Tensors of floating point and complex dtype can require gradients"
+LEAF_IN_PLACE = "a leaf Variable that requires grad is being used in an in-place operation"
+
+
+def leaf(*shape: int) -> Tensor:
+    return torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+
+
+def triple(got: Any, what: str) -> tuple[Any, Any, Any]:
+    assert isinstance(got, tuple | list) and len(got) == 3, (
+        f"{what}: expected a tuple (y, x.grad, w.grad), got {type_name(got)}"
+    )
+    return got[0], got[1], got[2]
+
+
+class TestUsingAutograd:
+    @pytest.mark.points(2)
+    def test_course_example(self, autograd: ModuleType) -> None:
+        """the course's example: y = dot(w, x) and both gradients"""
+        try:
+            y, x_grad, w_grad = triple(autograd.course_example(), "course_example")
+        except RuntimeError as exc:
+            if INTEGER_GRAD in str(exc):
+                pytest.fail(
+                    "course_example: torch.tensor([5, 3]) is an integer tensor, which cannot "
+                    "require gradients; give dtype=torch.float64"
+                )
+            raise
+        assert_number(y, 38.0, "course_example: y", tol=FLOAT64)
+        expected_x = torch.tensor([5.0, 3.0], dtype=torch.float64)
+        assert_tensor(x_grad, expected_x, "course_example: x.grad")
+        assert_tensor(
+            w_grad, torch.tensor([7.0, 1.0], dtype=torch.float64), "course_example: w.grad"
+        )
+
+    @pytest.mark.points(1)
+    def test_random_vectors(self, autograd: ModuleType) -> None:
+        """dot_and_gradients on random vectors"""
+        w, x = leaf(6), leaf(6)
+        y, x_grad, w_grad = triple(autograd.dot_and_gradients(w, x), "dot_and_gradients")
+        assert_number(y, float(torch.dot(w, x)), "dot_and_gradients: y", tol=FLOAT64)
+        mistakes = (sign_flipped(), accumulated())
+        assert_gradient(x_grad, w.detach(), "dot_and_gradients: x.grad", mistakes)
+        assert_gradient(w_grad, x.detach(), "dot_and_gradients: w.grad", mistakes)
+
+    @pytest.mark.points(1)
+    def test_detach(self, autograd: ModuleType) -> None:
+        """detached leaves the graph but shares storage"""
+        t = leaf(3, 2) * 2
+        got = autograd.detached(t)
+        assert isinstance(got, Tensor), f"detached: expected a tensor, got {type_name(got)}"
+        assert got.grad_fn is None, "detached: the result still has a grad_fn; use t.detach()"
+        assert not got.requires_grad, "detached: the result still requires grad"
+        assert_tensor(got, t.detach(), "detached")
+        assert got.untyped_storage().data_ptr() == t.untyped_storage().data_ptr(), (
+            "detached: the result is a copy; t.detach() shares storage with t"
+        )
+
+    @pytest.mark.points(1)
+    def test_accumulation(self, autograd: ModuleType) -> None:
+        """backward_twice shows that gradients accumulate"""
+        w, x = leaf(5), leaf(5)
+        got = autograd.backward_twice(w, x)
+        assert_gradient(got, 2 * x.detach(), "backward_twice: w.grad", (not_accumulated(),))
+
+    @pytest.mark.points(1)
+    def test_zero_between(self, autograd: ModuleType) -> None:
+        """zeroed_between clears the gradient between two backward calls"""
+        w, x = leaf(5), leaf(5)
+        got = autograd.zeroed_between(w, x)
+        assert_gradient(got, x.detach(), "zeroed_between: w.grad", (accumulated(),))
+
+
+class TestDescentStep:
+    def prepared(self) -> tuple[Tensor, Tensor, Tensor]:
+        """A leaf with a known gradient: (theta, its gradient, its value)."""
+        theta = leaf(4)
+        weights = torch.arange(1.0, 5.0, dtype=torch.float64)
+        (grad,) = torch.autograd.grad((weights * theta**2).sum(), theta)
+        theta.grad = grad.clone()
+        return theta, grad, theta.detach().clone()
+
+    @pytest.mark.points(2)
+    def test_update(self, autograd: ModuleType) -> None:
+        """descent_step moves against the gradient, in place"""
+        theta, grad, before = self.prepared()
+        try:
+            autograd.descent_step(theta, 0.1)
+        except RuntimeError as exc:
+            if LEAF_IN_PLACE in str(exc):
+                pytest.fail("descent_step: update theta inside `with torch.no_grad():`")
+            raise
+        now = theta.detach()
+        assert not torch.equal(now, before), (
+            "descent_step: theta did not change; update it in place (theta -= ...), "
+            "a new tensor assigned to the name theta is lost when the function returns"
+        )
+        if torch.allclose(now, before + 0.1 * grad):
+            pytest.fail(
+                "descent_step: theta moved up the gradient; the slide's plus sign is a slip: "
+                "descend with theta - lr * grad"
+            )
+        assert_tensor(now, before - 0.1 * grad, "descent_step: theta", tol=FLOAT64)
+
+    @pytest.mark.points(1)
+    def test_leaf_and_cleared(self, autograd: ModuleType) -> None:
+        """after descent_step theta is still a leaf and its gradient is cleared"""
+        theta, _, _ = self.prepared()
+        try:
+            autograd.descent_step(theta, 0.1)
+        except RuntimeError as exc:
+            if LEAF_IN_PLACE in str(exc):
+                pytest.fail("descent_step: update theta inside `with torch.no_grad():`")
+            raise
+        assert theta.is_leaf and theta.requires_grad, (
+            "descent_step: theta is no longer a leaf that requires grad"
+        )
+        cleared = theta.grad is None or not bool(theta.grad.any())
+        assert cleared, "descent_step: theta.grad was not cleared after the step"
+
+
+FUNCTIONS: dict[str, Callable[[Tensor], Tensor]] = {
+    "cubic": lambda x: (x**3).sum(),
+    "sin_times_x": lambda x: (torch.sin(x) * x).sum(),
+    "logsumexp": lambda x: torch.logsumexp(x.reshape(-1), dim=0),
+    "quadratic_form": lambda x: (
+        x.reshape(-1) @ torch.arange(1.0, x.numel() + 1, dtype=x.dtype) * x.reshape(-1).sum()
+    ),
+}
+
+
+class TestGradientsByHand:
+    @pytest.mark.points(0.5)
+    @pytest.mark.parametrize("name", list(FUNCTIONS))
+    def test_numerical_gradient(self, autograd: ModuleType, name: str) -> None:
+        """numerical_gradient agrees with autograd"""
+        f = FUNCTIONS[name]
+        x = torch.randn(2, 3, dtype=torch.float64)
+        tracked = x.clone().requires_grad_()
+        (expected,) = torch.autograd.grad(f(tracked), tracked)
+        got = autograd.numerical_gradient(f, x.clone())
+        mistakes = (sign_flipped(), central_difference_halved())
+        assert_gradient(got, expected, f"numerical_gradient({name})", mistakes)
+
+    def softmax_problem(self) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+        """A batch of N=5, D=4, C=3 in float64 and torch's reference gradients."""
+        X = torch.randn(5, 4, dtype=torch.float64)
+        y = torch.tensor([0, 2, 1, 2, 0])
+        W, b = leaf(3, 4), leaf(3)
+        loss = F.cross_entropy(X @ W.T + b, y)
+        dW, db = torch.autograd.grad(loss, (W, b))
+        return X, y, W.detach(), b.detach(), dW, db
+
+    @pytest.mark.points(2)
+    def test_softmax_regression_dw(self, autograd: ModuleType) -> None:
+        """hand-derived dL/dW of softmax regression"""
+        X, y, W, b, dW, _ = self.softmax_problem()
+        got = autograd.softmax_regression_gradients(X, y, W, b)
+        assert isinstance(got, tuple | list) and len(got) == 2, (
+            f"softmax_regression_gradients: expected (dW, db), got {type_name(got)}"
+        )
+        mistakes = (sign_flipped(), batch_mean_forgotten(5), transposed())
+        assert_gradient(got[0], dW, "softmax_regression_gradients: dL/dW", mistakes)
+
+    @pytest.mark.points(1)
+    def test_softmax_regression_db(self, autograd: ModuleType) -> None:
+        """hand-derived dL/db of softmax regression"""
+        X, y, W, b, _, db = self.softmax_problem()
+        got = autograd.softmax_regression_gradients(X, y, W, b)
+        assert isinstance(got, tuple | list) and len(got) == 2, (
+            f"softmax_regression_gradients: expected (dW, db), got {type_name(got)}"
+        )
+        mistakes = (sign_flipped(), batch_mean_forgotten(5))
+        assert_gradient(got[1], db, "softmax_regression_gradients: dL/db", mistakes)
+
+
+class ReferenceLinear(torch.autograd.Function):
+    """The grader's own linear Function, so gradcheck_linear is judged on its own."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, W: Tensor, b: Tensor) -> Tensor:
+        ctx.save_for_backward(x, W)
+        return F.linear(x, W, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad_y: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        x, W = ctx.saved_tensors
+        return grad_y @ W, grad_y.T @ x, grad_y.sum(0)
+
+
+def apply(function: Any, what: str, *inputs: Tensor) -> Tensor:
+    """Call Function.apply and turn the classic structural mistakes into messages."""
+    out = function.apply(*inputs)
+    assert isinstance(out, Tensor), f"{what}.forward: expected a tensor, got {type_name(out)}"
+    return out
+
+
+def backward_grads(out: Tensor, inputs: tuple[Tensor, ...], what: str) -> tuple[Tensor, ...]:
+    grad_out = torch.randn_like(out)
+    try:
+        return torch.autograd.grad(out, inputs, grad_out)
+    except RuntimeError as exc:
+        if "incorrect number of gradients" in str(exc):
+            pytest.fail(
+                f"{what}.backward: return one gradient per input of forward "
+                f"({len(inputs)} here, in the same order): {exc}"
+            )
+        raise
+
+
+def assert_saved_properly(out: Tensor, what: str) -> None:
+    """backward's tensors must go through ctx.save_for_backward, not ctx attributes."""
+    ctx: Any = out.grad_fn
+    stashed = [k for k, v in vars(ctx).items() if isinstance(v, Tensor)]
+    assert not stashed, (
+        f"{what}.forward: ctx.{stashed[0]} = ... keeps a tensor on ctx; use "
+        "ctx.save_for_backward(...) and ctx.saved_tensors (it checks for in-place changes "
+        "and avoids reference cycles)"
+    )
+    assert len(ctx.saved_tensors) > 0, f"{what}.forward: nothing was saved with save_for_backward"
+
+
+class TestCustomFunction:
+    def linear_inputs(self) -> tuple[Tensor, Tensor, Tensor]:
+        return leaf(4, 3), leaf(2, 3), leaf(2)
+
+    @pytest.mark.points(1)
+    def test_linear_forward(self, autograd: ModuleType) -> None:
+        """LinearFunction.forward equals F.linear"""
+        x, W, b = self.linear_inputs()
+        out = apply(autograd.LinearFunction, "LinearFunction", x, W, b)
+        assert_tensor(out, F.linear(x, W, b), "LinearFunction.forward", tol=FLOAT64)
+
+    @pytest.mark.points(1)
+    def test_linear_saves_for_backward(self, autograd: ModuleType) -> None:
+        """LinearFunction saves its tensors with save_for_backward"""
+        out = apply(autograd.LinearFunction, "LinearFunction", *self.linear_inputs())
+        assert_saved_properly(out, "LinearFunction")
+
+    @pytest.mark.points(2)
+    def test_linear_backward(self, autograd: ModuleType) -> None:
+        """LinearFunction.backward gives the right gradient for each input"""
+        inputs = self.linear_inputs()
+        out = apply(autograd.LinearFunction, "LinearFunction", *inputs)
+        torch.manual_seed(1)
+        got = backward_grads(out, inputs, "LinearFunction")
+        torch.manual_seed(1)
+        expected = torch.autograd.grad(F.linear(*inputs), inputs, torch.randn_like(out))
+        for name, g, e in zip(("dL/dx", "dL/dW", "dL/db"), got, expected, strict=True):
+            mistakes = (sign_flipped(), transposed())
+            assert_gradient(g, e, f"LinearFunction.backward: {name}", mistakes)
+
+    @pytest.mark.points(1)
+    def test_linear_gradcheck(self, autograd: ModuleType) -> None:
+        """torch.autograd.gradcheck accepts LinearFunction"""
+        inputs = self.linear_inputs()
+        backward_grads(
+            apply(autograd.LinearFunction, "LinearFunction", *inputs), inputs, "LinearFunction"
+        )
+        assert torch.autograd.gradcheck(
+            autograd.LinearFunction.apply, inputs, raise_exception=False
+        ), (
+            "LinearFunction: torch.autograd.gradcheck found that backward disagrees with "
+            "finite differences"
+        )
+
+    @pytest.mark.points(1)
+    def test_sigmoid_forward(self, autograd: ModuleType) -> None:
+        """SigmoidFunction.forward equals torch.sigmoid"""
+        x = leaf(3, 4)
+        out = apply(autograd.SigmoidFunction, "SigmoidFunction", x)
+        assert_tensor(out, torch.sigmoid(x), "SigmoidFunction.forward", tol=FLOAT64)
+        assert_saved_properly(out, "SigmoidFunction")
+
+    @pytest.mark.points(2)
+    def test_sigmoid_backward(self, autograd: ModuleType) -> None:
+        """SigmoidFunction.backward passes gradcheck"""
+        x = leaf(3, 4)
+        out = apply(autograd.SigmoidFunction, "SigmoidFunction", x)
+        torch.manual_seed(1)
+        (got,) = backward_grads(out, (x,), "SigmoidFunction")
+        torch.manual_seed(1)
+        (expected,) = torch.autograd.grad(torch.sigmoid(x), x, torch.randn_like(out))
+        assert_gradient(got, expected, "SigmoidFunction.backward: dL/dx", (sign_flipped(),))
+        big = leaf(64, 64)
+        assert torch.autograd.gradcheck(
+            autograd.SigmoidFunction.apply, (big,), fast_mode=True, raise_exception=False
+        ), (
+            "SigmoidFunction: torch.autograd.gradcheck found that backward disagrees with "
+            "finite differences"
+        )
+
+    @pytest.mark.points(2)
+    def test_gradcheck_linear(self, autograd: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+        """gradcheck_linear runs gradcheck on float64 inputs"""
+        original = torch.autograd.gradcheck
+        seen: list[tuple[torch.dtype, ...]] = []
+
+        def spy(func: Any, inputs: Any, *args: Any, **kwargs: Any) -> bool:
+            tensors = inputs if isinstance(inputs, tuple | list) else (inputs,)
+            seen.append(tuple(t.dtype for t in tensors if isinstance(t, Tensor)))
+            return bool(original(func, inputs, *args, **kwargs))
+
+        monkeypatch.setattr(torch.autograd, "gradcheck", spy)
+        for name, value in vars(autograd).items():
+            if value is original:
+                monkeypatch.setattr(autograd, name, spy)
+        monkeypatch.setattr(autograd, "LinearFunction", ReferenceLinear)
+
+        def wrong_dtype() -> bool:
+            return any(dtype != torch.float64 for dtypes in seen for dtype in dtypes)
+
+        message = (
+            "gradcheck_linear: gradcheck got inputs of dtype {}; finite differences need "
+            "float64 (dtype=torch.float64), float32 is too coarse"
+        )
+        try:
+            verdict = autograd.gradcheck_linear()
+        except Exception:
+            if wrong_dtype():
+                pytest.fail(message.format(seen[0]))
+            raise
+        assert seen, "gradcheck_linear: torch.autograd.gradcheck was never called"
+        assert not wrong_dtype(), message.format(seen[0])
+        assert verdict is True, f"gradcheck_linear: expected True, got {verdict!r}"
+
+
+class TestFit:
+    @pytest.mark.points(2)
+    def test_fit_line(self, autograd: ModuleType) -> None:
+        """fit_line reaches the least-squares line with descent_step"""
+        x = torch.linspace(-1, 1, 50, dtype=torch.float64)
+        y = 3 * x - 2 + 0.1 * torch.randn(50, dtype=torch.float64)
+        design = torch.stack([x, torch.ones_like(x)], dim=1)
+        optimum = torch.linalg.lstsq(design, y.unsqueeze(1)).solution.squeeze(1)
+        got = autograd.fit_line(x, y, 300, 0.5)
+        assert isinstance(got, tuple | list) and len(got) == 2, (
+            f"fit_line: expected (theta, losses), got {type_name(got)}"
+        )
+        theta, losses = got
+        assert isinstance(losses, list | tuple) and len(losses) == 300, (
+            "fit_line: expected a list of 300 losses, one per step"
+        )
+        assert losses[-1] < losses[0], (
+            f"fit_line: the loss rose from {losses[0]:.4g} to {losses[-1]:.4g}; "
+            "check the sign in descent_step"
+        )
+        assert_tensor(
+            plain(theta, "fit_line: theta"), optimum, "fit_line: theta (the optimum)", tol=GRADIENT
+        )
