@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader import __version__
+from grader import __version__, data
 from grader.errors import UsageError
-from grader.exercises import select
+from grader.exercises import Exercise, select
 from grader.report import Environment, Report
 from grader.runner import ExerciseRun, Progress, RunSettings, run_exercise
 
@@ -44,6 +44,8 @@ class Options:
     check_timeout_s: float | None = None
     threads: int = default_threads()
     output_cap: int = 8192
+    data_dir: Path | None = None
+    download: bool = True
 
 
 def check_submission(path: Path) -> Path:
@@ -64,6 +66,7 @@ def grade(path: Path, options: Options = Options(), progress: Progress | None = 
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     settings = RunSettings(
+        data_dir=find_data(exercises, options),
         submission=submission,
         device=options.device.value,
         seed=options.seed,
@@ -83,6 +86,18 @@ def grade(path: Path, options: Options = Options(), progress: Progress | None = 
     )
 
 
+def find_data(exercises: tuple[Exercise, ...], options: Options) -> Path | None:
+    """The MNIST root, checked file by file, when a selected exercise trains on it."""
+    if not any(e.needs_mnist for e in exercises):
+        return None
+    try:
+        root = data.locate(options.data_dir, options.download)
+        data.verify(root)
+    except data.MnistError as exc:
+        raise UsageError(str(exc)) from None
+    return root.resolve()
+
+
 def environment(settings: RunSettings, runs: list[ExerciseRun]) -> Environment:
     """Where the checks ran, as the children's torch reported it."""
     return Environment(
@@ -95,5 +110,5 @@ def environment(settings: RunSettings, runs: list[ExerciseRun]) -> Environment:
     )
 
 
-def _quiet(name: str, done: int, total: int) -> None:
-    del name, done, total
+def _quiet(name: str, done: int, total: int, note: str) -> None:
+    del name, done, total, note

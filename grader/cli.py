@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from grader import __version__, api, exercises
+from grader import __version__, api, data, exercises
 from grader.errors import GraderError, UsageError
 from grader.formats import Format, render, text
 from grader.report import Report, dumps, write_atomic
@@ -25,20 +25,17 @@ DEFAULTS = api.Options()
 
 
 class ProgressLine:
-    """Per-check progress on stderr: one rewritten line on a terminal, plain lines otherwise."""
+    """Progress on stderr: one rewritten line on a terminal, plain lines otherwise."""
 
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
-        self.last: tuple[str, int] = ("", -1)
 
-    def __call__(self, name: str, done: int, total: int) -> None:
+    def __call__(self, name: str, done: int, total: int, note: str) -> None:
+        line = f"  {name}: {done}/{total} checks" + (f" | {note}" if note else "")
         if self.tty:
-            end = "\n" if done == total else ""
-            click.echo(f"\r  grading {name}: {done}/{total} checks", err=True, nl=False)
-            click.echo(end, err=True, nl=False)
-        elif done == total and self.last != (name, done):
-            click.echo(f"  graded {name}: {total} checks", err=True)
-        self.last = (name, done)
+            click.echo(f"\r\x1b[2K{line}", err=True, nl=done == total and not note)
+        elif note or done == total:
+            click.echo(line, err=True)
 
 
 def list_checks() -> None:
@@ -132,6 +129,17 @@ def emit(report: Report, fmt: Format, json_path: Path | None, verbose: bool) -> 
     type=click.FloatRange(0, 100),
     help="Exit with 1 when the score is below this percentage.",
 )
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Folder holding MNIST/raw/ [default: ${data.ENV_VAR}, then the cache].",
+)
+@click.option(
+    "--download/--no-download",
+    default=DEFAULTS.download,
+    show_default=True,
+    help="Download MNIST into the cache when no folder has it.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and captured output.")
 @click.version_option(__version__, prog_name="grade")
 def main(
@@ -146,6 +154,8 @@ def main(
     check_timeout_s: float | None,
     threads: int,
     fail_under: float | None,
+    data_dir: Path | None,
+    download: bool,
     verbose: bool,
 ) -> None:
     """Grade the exercise files in PATH (default: exercises/) and print the score.
@@ -160,6 +170,8 @@ def main(
         timeout_s=timeout_s,
         check_timeout_s=check_timeout_s,
         threads=threads,
+        data_dir=data_dir,
+        download=download,
     )
     try:
         if list_only:

@@ -21,6 +21,7 @@ class Exercise:
     title: str
     timeout_s: float
     check_timeout_s: float
+    needs_mnist: bool = False
 
     @property
     def check_module(self) -> Path:
@@ -30,6 +31,13 @@ class Exercise:
 EXERCISES: tuple[Exercise, ...] = (
     Exercise("tensors", "Tensors", timeout_s=180, check_timeout_s=20),
     Exercise("autograd", "Automatic differentiation", timeout_s=180, check_timeout_s=30),
+    Exercise(
+        "mlp",
+        "MNIST with logistic regression and an MLP",
+        timeout_s=600,
+        check_timeout_s=240,
+        needs_mnist=True,
+    ),
 )
 
 

@@ -12,7 +12,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -22,6 +22,8 @@ import numpy as np
 import pytest
 import torch
 
+from grader.data import Mnist, MnistError
+from grader.data import load as load_mnist
 from grader.outcome import Outcome, cap_output, classify
 from grader.report import CheckResult, Status
 from grader.submission import Submission, SubmissionError, import_file
@@ -37,6 +39,7 @@ class Settings:
     threads: int
     device: str
     output_cap: int
+    data_dir: Path | None
 
 
 @dataclass
@@ -46,6 +49,7 @@ class State:
     settings: Settings
     channel: IO[str]
     modules: dict[str, ModuleType | SubmissionError] = field(default_factory=dict)
+    mnist: Mnist | None = None
 
 
 STATE = pytest.StashKey[State]()
@@ -63,6 +67,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-threads", type=int, default=1)
     group.addoption("--grader-device", default="cpu")
     group.addoption("--grader-output-cap", type=int, default=8192)
+    group.addoption("--grader-data-dir", default="", help="MNIST dataset root")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -78,6 +83,7 @@ def pytest_configure(config: pytest.Config) -> None:
         threads=config.getoption("--grader-threads"),
         device=device,
         output_cap=config.getoption("--grader-output-cap"),
+        data_dir=Path(data_dir) if (data_dir := config.getoption("--grader-data-dir")) else None,
     )
     channel = settings.results.open("a", encoding="utf-8")
     config.stash[STATE] = State(settings=settings, channel=channel)
@@ -174,6 +180,31 @@ def device(request: pytest.FixtureRequest) -> torch.device:
     """The device the grader was asked to use (cpu or cuda)."""
     state = request.config.stash.get(STATE, None)
     return torch.device(state.settings.device if state else "cpu")
+
+
+@pytest.fixture
+def mnist(request: pytest.FixtureRequest) -> Mnist:
+    """MNIST as uint8 tensors, read once per child process from the folder the parent found."""
+    state = request.config.stash.get(STATE, None)
+    if state is None or state.settings.data_dir is None:
+        pytest.skip("MNIST was not provided to this run")
+    if state.mnist is None:
+        try:
+            state.mnist = load_mnist(state.settings.data_dir)
+        except MnistError as exc:
+            message = f"the grader's MNIST files are broken: {exc}"
+            raise SubmissionError(Status.ERROR, message) from None
+    return state.mnist
+
+
+@pytest.fixture
+def progress(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Call progress(text) from a long check; the parent shows it while it waits."""
+
+    def report(text: str) -> None:
+        emit(request.config, event="progress", nodeid=request.node.nodeid, text=text)
+
+    return report
 
 
 @pytest.fixture

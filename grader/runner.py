@@ -48,9 +48,10 @@ class RunSettings:
     output_cap: int
     timeout_s: float | None = None
     check_timeout_s: float | None = None
+    data_dir: Path | None = None
 
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str, int, int, str], None]
 
 
 def collect(exercises: Sequence[Exercise], timeout_s: float = 120) -> dict[str, list[CheckSpec]]:
@@ -85,6 +86,7 @@ def child_options(exercise: Exercise, settings: RunSettings) -> list[str]:
         "--grader-output-cap",
         str(settings.output_cap),
         f"--timeout={settings.check_timeout_s or exercise.check_timeout_s:g}",
+        *(["--grader-data-dir", str(settings.data_dir)] if settings.data_dir else []),
     ]
 
 
@@ -100,7 +102,7 @@ class ExerciseRun:
 def run_exercise(
     exercise: Exercise,
     settings: RunSettings,
-    progress: Progress = lambda name, done, total: None,
+    progress: Progress = lambda name, done, total, note: None,
 ) -> ExerciseRun:
     """Run the exercise's checks, restarting after a crash, until all have a status.
 
@@ -122,7 +124,10 @@ def run_exercise(
                 specs.append(CheckSpec.from_event(event))
             elif event["event"] == "result":
                 results[event["nodeid"]] = check_from_dict(event["result"])
-                progress(exercise.name, len(results), len(specs))
+                progress(exercise.name, len(results), len(specs), "")
+            elif event["event"] == "progress":
+                check = next((s.id for s in specs if s.nodeid == event["nodeid"]), "")
+                progress(exercise.name, len(results), len(specs), f"{check}: {event['text']}")
             elif event["event"] == "env":
                 env.update(event)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -11,14 +12,18 @@ from typing import Any
 import jsonschema
 import pytest
 
-from grader import api
+from grader import api, data
 from grader.report import SCHEMA_PATH, Report, Status, to_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 
-FAST = api.Options(only=("tensors",), timeout_s=60, check_timeout_s=5, threads=1)
+SHARED_DATA = ROOT.parent / "shared" / "data"
+# The project's own data setting; CI and these tests read the read-only copy beside the repo.
+os.environ.setdefault(data.ENV_VAR, str(SHARED_DATA))
+
+FAST = api.Options(only=("tensors",), timeout_s=60, check_timeout_s=5, threads=1, download=False)
 
 Grade = Callable[..., Report]
 
@@ -70,9 +75,9 @@ def write_submission(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
 
 @pytest.fixture(scope="session")
 def solutions_report() -> Report:
-    return api.grade(SOLUTIONS, api.Options(threads=1))
+    return api.grade(SOLUTIONS, api.Options(threads=1, download=False))
 
 
 @pytest.fixture(scope="session")
 def exercises_report() -> Report:
-    return api.grade(EXERCISES, api.Options(threads=1))
+    return api.grade(EXERCISES, api.Options(threads=1, download=False))

@@ -1,0 +1,372 @@
+"""Checks for part 3: MNIST data access, logistic regression, an MLP, training and evaluation.
+
+Small checks use synthetic tensors made here; the trained-accuracy checks use the real
+MNIST through the grader's fast data path (grader/training.py), with the student's own
+model and train_epoch and the grader's own evaluation.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import pytest
+import torch
+from torch import Tensor, nn
+
+from grader import loops
+from grader.architecture import assert_param_layers
+from grader.assertions import FLOAT32, assert_number, assert_shape, assert_tensor, type_name
+from grader.data import Mnist
+from grader.submission import exercise_fixture
+from grader.training import MEAN, STD, Batches, DeviceData, train_until
+
+mlp = exercise_fixture("mlp")
+
+LOGREG_LAYERS = [("linear", 7_850)]
+MLP_LAYERS = [("hidden", 235_500), ("output", 3_010)]
+
+
+def fake_images(n: int) -> tuple[Tensor, Tensor]:
+    """uint8 images with both extremes (0 and 255) present, and digit labels."""
+    images = torch.randint(0, 256, (n, 28, 28), dtype=torch.uint8)
+    images[0, 0, 0], images[0, 0, 1] = 0, 255
+    return images, torch.randint(0, 10, (n,))
+
+
+def normalised(images: Tensor) -> Tensor:
+    return images.float().div(255).sub(MEAN).div(STD)
+
+
+class TestData:
+    @pytest.mark.points(1)
+    def test_length(self, mlp: ModuleType) -> None:
+        """MnistDataset has one item per image"""
+        images, labels = fake_images(37)
+        dataset = mlp.MnistDataset(images, labels)
+        assert len(dataset) == 37, f"len(MnistDataset): expected 37, got {len(dataset)}"
+
+    @pytest.mark.points(1)
+    def test_item_shape_and_dtype(self, mlp: ModuleType) -> None:
+        """an item is a float32 image (1, 28, 28) and an int label"""
+        images, labels = fake_images(5)
+        image, label = mlp.MnistDataset(images, labels)[3]
+        if isinstance(image, Tensor) and tuple(image.shape) == (28, 28):
+            pytest.fail(
+                "MnistDataset[i]: expected shape (1, 28, 28), got (28, 28): add the "
+                "channel dimension (unsqueeze(0))"
+            )
+        assert_shape(image, (1, 28, 28), "MnistDataset[i]: image")
+        assert image.dtype == torch.float32, (
+            f"MnistDataset[i]: expected dtype torch.float32, got {image.dtype}"
+        )
+        assert int(label) == int(labels[3]), f"MnistDataset[3]: expected label {int(labels[3])}"
+
+    @pytest.mark.points(2)
+    def test_normalisation(self, mlp: ModuleType) -> None:
+        """images are scaled to [0, 1], then normalised with MEAN and STD"""
+        images, labels = fake_images(4)
+        dataset = mlp.MnistDataset(images, labels)
+        got = torch.stack([dataset[i][0].reshape(28, 28) for i in range(4)])
+        for wrong, advice in [
+            (images.float(), "pixels are still 0..255: divide by 255, then normalise"),
+            (images.float() / 255, "pixels are in [0, 1] but not normalised: (x - MEAN) / STD"),
+        ]:
+            if torch.allclose(got, wrong):
+                pytest.fail(f"MnistDataset: {advice}")
+        assert_tensor(got, normalised(images), "MnistDataset: normalised pixels", tol=FLOAT32)
+
+    @pytest.mark.points(1)
+    def test_batches(self, mlp: ModuleType) -> None:
+        """make_loaders yields batches (B, 1, 28, 28) and (B,)"""
+        images, labels = fake_images(37)
+        dataset = mlp.MnistDataset(images, labels)
+        train, test = mlp.make_loaders(dataset, dataset, 16)
+        assert len(train) == 3, (
+            f"len(train_loader): expected 3 batches of up to 16, got {len(train)}"
+        )
+        x, y = next(iter(test))
+        assert_shape(x, (16, 1, 28, 28), "make_loaders: a batch of images")
+        assert_tensor(y, labels[:16], "make_loaders: the first test batch's labels")
+
+    @pytest.mark.points(1)
+    def test_shuffle_training_only(self, mlp: ModuleType) -> None:
+        """the training loader shuffles, the test loader keeps the order"""
+        images, _ = fake_images(40)
+        dataset = mlp.MnistDataset(images, torch.arange(40))
+        train, test = mlp.make_loaders(dataset, dataset, 8)
+        train_order = torch.cat([y for _, y in train])
+        test_order = torch.cat([y for _, y in test])
+        assert not torch.equal(train_order, torch.arange(40)), (
+            "make_loaders: the training loader does not shuffle (shuffle=True)"
+        )
+        assert torch.equal(test_order, torch.arange(40)), (
+            "make_loaders: the test loader shuffles; evaluation needs no shuffling"
+        )
+
+
+def check_outputs(model: nn.Module, what: str) -> None:
+    for batch in (1, 7, 64):
+        for shape in ((batch, 28, 28), (batch, 1, 28, 28)):
+            out = model(torch.randn(*shape))
+            assert_shape(out, (batch, 10), f"{what} on input {shape}")
+
+
+def check_rows_independent(model: nn.Module, what: str) -> None:
+    """Row i of model(X) must equal model(X[i:i+1]): the flatten keeps samples apart."""
+    x = torch.randn(6, 1, 28, 28)
+    model.eval()
+    with torch.no_grad():
+        together = model(x)
+        alone = torch.cat([model(x[i : i + 1]) for i in range(6)])
+    assert torch.allclose(together, alone, atol=1e-5), (
+        f"{what}: row i of model(X) differs from model(X[i:i+1]): the flatten mixes samples "
+        "of the batch; flatten each image with x.reshape(x.shape[0], -1) or x.flatten(1)"
+    )
+
+
+class TestLogRegression:
+    @pytest.mark.points(1)
+    def test_output_shape(self, mlp: ModuleType) -> None:
+        """LogRegression returns (B, 10) for batches with or without a channel dimension"""
+        check_outputs(mlp.LogRegression(), "LogRegression")
+
+    @pytest.mark.points(1)
+    def test_parameters(self, mlp: ModuleType) -> None:
+        """LogRegression has one linear layer of 7,850 parameters (torchinfo)"""
+        assert_param_layers(
+            mlp.LogRegression(), LOGREG_LAYERS, (1, 1, 28, 28), "LogRegression", torch.device("cpu")
+        )
+
+    @pytest.mark.points(1)
+    def test_rows_independent(self, mlp: ModuleType) -> None:
+        """LogRegression treats each sample of a batch on its own"""
+        check_rows_independent(mlp.LogRegression(), "LogRegression")
+
+
+class TestMLP:
+    @pytest.mark.points(1)
+    def test_output_shape(self, mlp: ModuleType) -> None:
+        """MLP returns (B, 10) for batches with or without a channel dimension"""
+        check_outputs(mlp.MLP(), "MLP")
+
+    @pytest.mark.points(2)
+    def test_parameters(self, mlp: ModuleType) -> None:
+        """MLP has layers of 235,500 and 3,010 parameters (torchinfo)"""
+        assert_param_layers(mlp.MLP(), MLP_LAYERS, (1, 1, 28, 28), "MLP", torch.device("cpu"))
+
+    @pytest.mark.points(1)
+    def test_rows_independent(self, mlp: ModuleType) -> None:
+        """MLP treats each sample of a batch on its own"""
+        check_rows_independent(mlp.MLP(), "MLP")
+
+    @pytest.mark.points(1)
+    def test_nonlinearity(self, mlp: ModuleType) -> None:
+        """MLP is not linear: the hidden layer has an activation"""
+        model = mlp.MLP().eval()
+        a, b = torch.randn(1, 1, 28, 28), torch.randn(1, 1, 28, 28)
+        with torch.no_grad():
+            mixed = model(a + b) - model(a) - model(b) + model(torch.zeros_like(a))
+        assert mixed.abs().max() > 1e-4, (
+            "MLP: the network is linear: apply ReLU to the hidden layer"
+        )
+
+
+def call_train_epoch(mlp: ModuleType, model: nn.Module, batches: list[loops.Batch]) -> Any:
+    optimizer = torch.optim.SGD(model.parameters(), lr=loops.LR)
+    return mlp.train_epoch(model, batches, optimizer, nn.CrossEntropyLoss(), torch.device("cpu"))
+
+
+class TestTrainEpoch:
+    @pytest.mark.points(3)
+    def test_steps(self, mlp: ModuleType) -> None:
+        """three steps of train_epoch equal the course's loop"""
+        start, batches = loops.small_model(), loops.small_batches()
+        model = copy.deepcopy(start)
+        call_train_epoch(mlp, model, batches)
+        if loops.same_parameters(model, loops.run(loops.CORRECT, start, batches).model):
+            return
+        advice = loops.diagnose(model, start, batches)
+        pytest.fail(
+            f"train_epoch: the parameters after 3 batches differ from the course's "
+            f"loop: {advice or 'zero_grad, forward, loss, backward, step per batch'}"
+        )
+
+    @pytest.mark.points(2)
+    def test_statistics(self, mlp: ModuleType) -> None:
+        """train_epoch returns the mean loss per sample and the training error"""
+        model, batches = loops.small_model(), loops.small_batches()
+        outputs: list[Tensor] = []
+        model.register_forward_hook(lambda m, i, out: outputs.append(out.detach().clone()))
+        got = call_train_epoch(mlp, model, batches)
+        assert isinstance(got, tuple | list) and len(got) == 2, (
+            f"train_epoch: expected (mean loss, error), got {type_name(got)}"
+        )
+        assert len(outputs) == len(batches), (
+            f"train_epoch: the model ran {len(outputs)} times for {len(batches)} batches"
+        )
+        epoch = loops.epoch_from_outputs(outputs, batches)
+        loss, error = float(got[0]), float(got[1])
+        advice = loops.statistics_advice(epoch, loss, error)
+        assert not advice, f"train_epoch: {advice}"
+        assert_number(loss, epoch.mean_loss, "train_epoch: mean loss", tol=FLOAT32)
+        assert_number(error, epoch.error, "train_epoch: training error", tol=FLOAT32)
+
+    @pytest.mark.points(1)
+    def test_moves_batches_to_device(
+        self, mlp: ModuleType, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """train_epoch moves every batch to the device it is given"""
+        batches = loops.small_batches()
+        watched = {id(t) for batch in batches for t in batch}
+        moved: set[int] = set()
+        original = torch.Tensor.to
+
+        def spy(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+            if id(self) in watched:
+                moved.add(id(self))
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, "to", spy)
+        call_train_epoch(mlp, loops.small_model(), batches)
+        assert moved == watched, (
+            f"train_epoch: {len(watched - moved)} of {len(watched)} batch tensors were not "
+            "moved to the device: call images.to(device) and labels.to(device)"
+        )
+
+
+def probe_model() -> tuple[nn.Module, list[tuple[bool, bool]]]:
+    """A model with dropout (so train mode shows) that records its mode and grad state."""
+    model = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(28 * 28, 10))
+    seen: list[tuple[bool, bool]] = []
+    model.register_forward_pre_hook(lambda m, _: seen.append((m.training, torch.is_grad_enabled())))
+    return model, seen
+
+
+class TestEvaluate:
+    def run(self, mlp: ModuleType) -> tuple[Any, float, list[tuple[bool, bool]]]:
+        model, seen = probe_model()
+        batches = loops.small_batches((50, 50, 23))
+        model.train()
+        got = mlp.evaluate(model, batches, torch.device("cpu"))
+        model.eval()
+        with torch.no_grad():
+            right = sum(int((model(x).argmax(1) == y).sum()) for x, y in batches)
+        return got, right / 123, seen
+
+    @pytest.mark.points(1)
+    def test_eval_mode(self, mlp: ModuleType) -> None:
+        """evaluate puts the model in eval mode"""
+        _, _, seen = self.run(mlp)
+        assert seen, "evaluate: the model was never called"
+        assert not any(training for training, _ in seen), (
+            "evaluate: the model was in training mode (dropout active): call model.eval()"
+        )
+
+    @pytest.mark.points(1)
+    def test_no_grad(self, mlp: ModuleType) -> None:
+        """evaluate runs without gradients"""
+        _, _, seen = self.run(mlp)
+        assert seen and not any(grad for _, grad in seen), (
+            "evaluate: gradients were being recorded: wrap the loop in torch.no_grad()"
+        )
+
+    @pytest.mark.points(2)
+    def test_accuracy_exact(self, mlp: ModuleType) -> None:
+        """evaluate returns the exact accuracy as a fraction"""
+        got, expected, _ = self.run(mlp)
+        if isinstance(got, int | float) and math.isclose(float(got), 100 * expected):
+            pytest.fail("evaluate: return a fraction in [0, 1], not a percentage")
+        assert_number(got, expected, "evaluate: accuracy", tol=FLOAT32)
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """A trained-accuracy check: full marks at `threshold`, nothing below `floor`."""
+
+    model: str
+    threshold: float
+    floor: float
+    max_epochs: float = 3.0
+
+
+def trained_accuracy(
+    mlp: ModuleType,
+    target: Target,
+    mnist: Mnist,
+    device: torch.device,
+    credit: Callable[[float, str], None],
+    progress: Callable[[str], None],
+    record_property: Callable[[str, object], None],
+) -> None:
+    """Train the student's model with the student's train_epoch; score the grader's evaluation."""
+    train = DeviceData.from_uint8(mnist.train_images, mnist.train_labels, device)
+    test = DeviceData.from_uint8(mnist.test_images, mnist.test_labels, device)
+    model = getattr(mlp, target.model)().to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    criterion = nn.CrossEntropyLoss()
+
+    def chunk(batches: Batches) -> None:
+        mlp.train_epoch(model, batches, optimizer, criterion, device)
+
+    record = train_until(
+        model,
+        chunk,
+        train,
+        test,
+        threshold=target.threshold,
+        max_epochs=target.max_epochs,
+        report=progress,
+    )
+    record_property("training", dataclasses.asdict(record))
+    if record.reached:
+        return
+    fraction = (record.accuracy - target.floor) / (target.threshold - target.floor)
+    credit(
+        fraction,
+        f"{target.model}: test accuracy {100 * record.accuracy:.2f} % after "
+        f"{record.samples / len(train):g} epochs; {100 * target.threshold:g} % earns full "
+        f"marks, {100 * target.floor:g} % or less none",
+    )
+
+
+class TestTrainedAccuracy:
+    @pytest.mark.points(3)
+    def test_logistic_regression(
+        self,
+        mlp: ModuleType,
+        mnist: Mnist,
+        device: torch.device,
+        credit: Any,
+        progress: Any,
+        record_property: Any,
+    ) -> None:
+        """LogRegression reaches 90 % test accuracy within 3 epochs"""
+        trained_accuracy(
+            mlp,
+            Target("LogRegression", 0.90, 0.80),
+            mnist,
+            device,
+            credit,
+            progress,
+            record_property,
+        )
+
+    @pytest.mark.points(4)
+    def test_mlp(
+        self,
+        mlp: ModuleType,
+        mnist: Mnist,
+        device: torch.device,
+        credit: Any,
+        progress: Any,
+        record_property: Any,
+    ) -> None:
+        """MLP reaches 96 % test accuracy within 3 epochs"""
+        trained_accuracy(
+            mlp, Target("MLP", 0.96, 0.90), mnist, device, credit, progress, record_property
+        )

@@ -1,0 +1,105 @@
+"""Wrong MLP submissions each lose the right checks, with a targeted message."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from grader import api
+from grader.report import Report, Status
+from tests.conftest import FAST, solution_text, validate
+
+ONLY = dataclasses.replace(FAST, only=("mlp",), check_timeout_s=240, timeout_s=600)
+
+
+def swap(old: str, new: str) -> Callable[[str], str]:
+    def make(source: str) -> str:
+        assert source.count(old) == 1, f"{old!r} is not unique in solutions/mlp.py"
+        return source.replace(old, new)
+
+    return make
+
+
+# mistake -> (how to make it, {check id: a phrase of its message}); the trained-accuracy
+# checks, which use the student's train_epoch, may lose points too.
+MISTAKES: dict[str, tuple[Callable[[str], str], dict[str, str]]] = {
+    "no zero_grad": (
+        swap("        optimizer.zero_grad()\n", ""),
+        {"train_epoch.steps": "call optimizer.zero_grad() before each backward"},
+    ),
+    "softmax before the loss": (
+        swap(
+            "loss = criterion(outputs, labels)",
+            "loss = criterion(torch.softmax(outputs, dim=1), labels)",
+        ),
+        {
+            "train_epoch.steps": "CrossEntropyLoss takes raw logits",
+            "train_epoch.statistics": "loss",
+        },
+    ),
+    "plus-sign update": (
+        swap(
+            "        optimizer.step()\n",
+            "        with torch.no_grad():\n"
+            "            for p in model.parameters():\n"
+            "                p += 0.1 * p.grad\n",
+        ),
+        {"train_epoch.steps": "moved up the gradient"},
+    ),
+    "evaluation in training mode": (
+        swap("    model.eval()\n    correct, seen = 0, 0", "    correct, seen = 0, 0"),
+        {
+            "evaluate.eval_mode": "call model.eval()",
+            "evaluate.accuracy_exact": "evaluate: accuracy",
+        },
+    ),
+    "flatten that mixes the batch": (
+        swap(
+            "return self.linear(x.reshape(x.shape[0], -1))",
+            "return self.linear(x.reshape(-1, x.shape[0]).T)",
+        ),
+        {"log_regression.rows_independent": "the flatten mixes samples"},
+    ),
+    "a loader that does not normalise": (
+        swap(
+            "image = self.images[index].float().div(255).sub(MEAN).div(STD).unsqueeze(0)",
+            "image = self.images[index].float().div(255).unsqueeze(0)",
+        ),
+        {"data.normalisation": "not normalised: (x - MEAN) / STD"},
+    ),
+    "the slide's BATCHSIZE added every batch": (
+        swap("\n        seen += len(labels)\n", "\n        seen += BATCHSIZE\n"),
+        {"train_epoch.statistics": "(3 batches x 64) but 21 samples were seen"},
+    ),
+}
+
+TRAINING = {"trained_accuracy.logistic_regression", "trained_accuracy.mlp"}
+
+
+def with_batchsize(make: Callable[[str], str]) -> Callable[[str], str]:
+    """The slide's global batch-size constant, after the imports."""
+    return lambda source: make(source).replace("\nMEAN, STD", "\nBATCHSIZE = 64\nMEAN, STD", 1)
+
+
+def lost_checks(report: Report) -> dict[str, str]:
+    return {c.id.removeprefix("mlp."): c.message for c in report.checks() if c.score < c.max_score}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_mistake_loses_its_checks(
+    mistake: str, write_submission: Callable[[dict[str, str]], Path]
+) -> None:
+    make, losses = MISTAKES[mistake]
+    make = with_batchsize(make)
+    report = api.grade(write_submission({"mlp.py": make(solution_text("mlp"))}), ONLY)
+    validate(report)
+    lost = lost_checks(report)
+    assert set(losses) <= set(lost), lost
+    assert set(lost) - set(losses) <= TRAINING, lost
+    for check_id, phrase in losses.items():
+        assert phrase in lost[check_id], lost[check_id]
+    statuses = {c.status for c in report.checks()}
+    assert Status.ERROR not in statuses, lost
