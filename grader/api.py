@@ -46,6 +46,7 @@ class Options:
     output_cap: int = 8192
     data_dir: Path | None = None
     download: bool = True
+    select: tuple[str, ...] = ()
 
 
 def check_submission(path: Path) -> Path:
@@ -74,6 +75,7 @@ def grade(path: Path, options: Options = Options(), progress: Progress | None = 
         output_cap=options.output_cap,
         timeout_s=options.timeout_s,
         check_timeout_s=options.check_timeout_s,
+        select=options.select,
     )
     runs = [run_exercise(exercise, settings, progress or _quiet) for exercise in exercises]
     return Report(

@@ -76,6 +76,13 @@ def emit(report: Report, fmt: Format, json_path: Path | None, verbose: bool) -> 
     type=click.Choice(exercises.names()),
     help="Grade only this exercise (repeatable).",
 )
+@click.option(
+    "--check",
+    "select",
+    multiple=True,
+    metavar="ID",
+    help="Run only checks whose id starts with ID, e.g. lenet.architecture (repeatable).",
+)
 @click.option("--list", "list_only", is_flag=True, help="List exercises and checks; run nothing.")
 @click.option(
     "--json",
@@ -145,6 +152,7 @@ def emit(report: Report, fmt: Format, json_path: Path | None, verbose: bool) -> 
 def main(
     path: Path,
     only: tuple[str, ...],
+    select: tuple[str, ...],
     list_only: bool,
     json_path: Path | None,
     fmt: str,
@@ -172,6 +180,7 @@ def main(
         threads=threads,
         data_dir=data_dir,
         download=download,
+        select=select,
     )
     try:
         if list_only:

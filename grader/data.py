@@ -69,7 +69,8 @@ def locate(data_dir: Path | None = None, download: bool = True) -> Path:
             fetch(roots[-1])
             return roots[-1]
         except Exception as exc:
-            reason = f"the download into {roots[-1]} failed ({type(exc).__name__}: {exc})"
+            detail = " ".join(str(exc).split())
+            reason = f"the download into {roots[-1]} failed ({type(exc).__name__}: {detail})"
     else:
         reason = "downloading is turned off"
     looked = ", ".join(str(r / "MNIST" / "raw") for r in roots)

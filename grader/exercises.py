@@ -38,6 +38,7 @@ EXERCISES: tuple[Exercise, ...] = (
         check_timeout_s=240,
         needs_mnist=True,
     ),
+    Exercise("lenet", "A LeNet-like CNN", timeout_s=900, check_timeout_s=600, needs_mnist=True),
 )
 
 

@@ -68,6 +68,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-device", default="cpu")
     group.addoption("--grader-output-cap", type=int, default=8192)
     group.addoption("--grader-data-dir", default="", help="MNIST dataset root")
+    group.addoption("--grader-select", action="append", default=[], help="check id prefix")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -149,6 +150,16 @@ def points(item: pytest.Item) -> float:
     if marker is None or not marker.args:
         raise pytest.UsageError(f"{item.nodeid}: every check needs @pytest.mark.points(n)")
     return float(marker.args[0])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep only the checks whose id starts with a --grader-select prefix, if any are given."""
+    prefixes = tuple(config.getoption("--grader-select"))
+    if not prefixes:
+        return
+    keep = [item for item in items if check_id(item).startswith(prefixes)]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

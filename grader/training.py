@@ -120,3 +120,13 @@ def train_until(
     seconds = round(time.perf_counter() - started, 3)
     device = str(test.images.device)
     return TrainingRecord(score, samples, seconds, device, score >= threshold, curve)
+
+
+def fit_chunk(model: nn.Module, batches: Batches, optimizer: torch.optim.Optimizer) -> None:
+    """The grader's own training loop (cross-entropy), for checks that isolate an architecture."""
+    model.train()
+    criterion = nn.CrossEntropyLoss()
+    for images, labels in batches:
+        optimizer.zero_grad()
+        criterion(model(images), labels).backward()
+        optimizer.step()

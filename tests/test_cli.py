@@ -77,7 +77,7 @@ def test_json_report_and_format_json_agree(tmp_path: Path) -> None:
 def test_fail_under_exits_with_one() -> None:
     code, out, err = run_cli(str(EXERCISES), "--fail-under", "50")
     assert code == 1
-    assert "Total: 0 / 105 points (0.0 %)" in out
+    assert "Total: 0 / 126 points (0.0 %)" in out
     assert "under --fail-under 50 %" in err
 
 
@@ -99,7 +99,7 @@ def test_real_subprocess_grades_solutions_with_exit_zero(tmp_path: Path) -> None
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "Total: 105 / 105 points (100.0 %)" in proc.stdout
+    assert "Total: 126 / 126 points (100.0 %)" in proc.stdout
     report = load(target)
     assert report.environment.seed == 7
     assert report.grader_version == __version__

@@ -1,0 +1,191 @@
+"""Checks for part 4: the LeNet-like CNN, the course's questions, and trained accuracy.
+
+The expected table (parameters and output shapes per layer) comes from torchinfo run on
+layers built from the hyperparameters the course states (SPEC). The student's layers
+are matched in forward order, whatever their names or nesting; pooling and activations,
+which have no torchinfo rows when written with torch.nn.functional, are recognised from
+what each layer's input is made of (forward hooks).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import ModuleType
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from grader.architecture import LayerRow, param_rows, summary_rows, unused_layers
+from grader.assertions import assert_shape, type_name
+from grader.cnn import SPEC, Between, describe_between, diagnose_layers, reference_table
+from grader.data import Mnist
+from grader.submission import exercise_fixture
+from grader.training import DeviceData, fit_chunk, train_until
+
+lenet = exercise_fixture("lenet")
+CPU = torch.device("cpu")
+BATCH = 8
+
+
+def rows_of(lenet: ModuleType) -> tuple[nn.Module, list[LayerRow]]:
+    model = lenet.LeNet()
+    return model, summary_rows(model, (BATCH, 1, 28, 28), CPU)
+
+
+class TestForward:
+    @pytest.mark.points(1)
+    def test_output_shape(self, lenet: ModuleType) -> None:
+        """LeNet returns (B, 10) logits"""
+        model = lenet.LeNet()
+        for batch in (1, 3, 64):
+            assert_shape(
+                model(torch.randn(batch, 1, 28, 28)), (batch, 10), f"LeNet on {batch} images"
+            )
+
+    @pytest.mark.points(1)
+    def test_rows_independent(self, lenet: ModuleType) -> None:
+        """LeNet treats each image of a batch on its own"""
+        model = lenet.LeNet().eval()
+        x = torch.randn(5, 1, 28, 28)
+        with torch.no_grad():
+            together, alone = model(x), torch.cat([model(x[i : i + 1]) for i in range(5)])
+        assert torch.allclose(together, alone, atol=1e-5), (
+            "LeNet: row i of model(X) differs from model(X[i:i+1]): flatten each image with "
+            "x.flatten(1) or x.view(x.shape[0], -1), never across the batch"
+        )
+
+
+class TestArchitecture:
+    @pytest.mark.points(3)
+    def test_parameters_per_layer(self, lenet: ModuleType) -> None:
+        """conv1 520, conv2 25,050, fc1 400,500, fc2 5,010 trainable parameters (torchinfo)"""
+        model, rows = rows_of(lenet)
+        got = param_rows(rows)
+        expected = reference_table(BATCH)
+        if [r.params for r in got] != [r.params for r in expected]:
+            pytest.fail(
+                "LeNet: the trainable parameters per layer differ from the course's "
+                f"network\n{diagnose_layers(model, got, expected)}"
+            )
+
+    @pytest.mark.points(2)
+    def test_output_shapes(self, lenet: ModuleType) -> None:
+        """each layer's output has the course's shape for a batch of B images"""
+        model, rows = rows_of(lenet)
+        got = param_rows(rows)
+        expected = reference_table(BATCH)
+        if [r.output for r in got] != [r.output for r in expected]:
+            pytest.fail(
+                f"LeNet: layer output shapes (batch of {BATCH}) differ from the "
+                f"course's network\n{diagnose_layers(model, got, expected)}"
+            )
+
+    @pytest.mark.points(1)
+    def test_max_pooling(self, lenet: ModuleType) -> None:
+        """2x2 max pooling follows each convolutional layer"""
+        between = describe_between(lenet.LeNet())
+        for gap in between[:2]:
+            assert gap.pool == "max", f"LeNet: after {gap.after}: {gap.advice_pool()}"
+
+    @pytest.mark.points(1)
+    def test_relu(self, lenet: ModuleType) -> None:
+        """ReLU follows conv1, conv2 and the hidden layer"""
+        for gap in describe_between(lenet.LeNet()):
+            assert gap.activation == "relu", f"LeNet: after {gap.after}: {gap.advice_activation()}"
+
+    @pytest.mark.points(1)
+    def test_no_unused_layers(self, lenet: ModuleType) -> None:
+        """every layer defined in __init__ is used in forward"""
+        model, rows = rows_of(lenet)
+        unused = unused_layers(model, rows)
+        assert not unused, (
+            f"LeNet: {', '.join(unused)} defined in __init__ but never used in forward; "
+            "remove it or use it (it adds parameters that are never trained)"
+        )
+
+
+def truth(batch: int) -> dict[str, dict[str, Any]]:
+    """The answers to the course's questions, from torchinfo on the course's SPEC."""
+    rows = reference_table(batch)
+    pooled = {f"pool{i + 1}": Between.pooled_shape(rows[i].output) for i in range(2)}
+    return {
+        "filters": {s.label: s.attrs["out_channels"] for s in SPEC if "out_channels" in s.attrs},
+        "trainable_parameters": {s.label: r.params for s, r in zip(SPEC, rows, strict=True)},
+        "output_shapes": {**{s.label: r.output for s, r in zip(SPEC, rows, strict=True)}, **pooled},
+    }
+
+
+QUESTIONS = [
+    (question, layer)
+    for question, answers in truth(BATCH).items()
+    for layer in sorted(answers, key=["conv1", "pool1", "conv2", "pool2", "fc1", "fc2"].index)
+]
+
+
+class TestQuestions:
+    @pytest.mark.points(0.5)
+    @pytest.mark.parametrize(
+        ("question", "layer"),
+        QUESTIONS,
+        ids=[f"{question}-{layer}" for question, layer in QUESTIONS],
+    )
+    def test_answer(self, lenet: ModuleType, question: str, layer: str) -> None:
+        """the answer to one of the course's questions"""
+        function = getattr(lenet, question)
+        answers = function(BATCH) if question == "output_shapes" else function()
+        assert isinstance(answers, dict), f"{question}(): expected a dict, got {type_name(answers)}"
+        assert layer in answers, f"{question}(): no answer for {layer!r}"
+        expected = truth(BATCH)[question][layer]
+        got = answers[layer]
+        got = tuple(got) if isinstance(got, list | tuple | torch.Size) else got
+        assert got == expected, f"{question}()[{layer!r}]: expected {expected}, got {got}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """The grader's own fixed training, so this check isolates the architecture."""
+
+    threshold: float = 0.98
+    floor: float = 0.90
+    max_epochs: float = 2.0
+    lr: float = 1e-3
+    batch_size: int = 128
+
+
+class TestTrainedAccuracy:
+    @pytest.mark.points(5)
+    def test_reaches_98_percent(
+        self,
+        lenet: ModuleType,
+        mnist: Mnist,
+        device: torch.device,
+        credit: Any,
+        progress: Any,
+        record_property: Any,
+    ) -> None:
+        """LeNet reaches 98 % test accuracy within 2 epochs of the grader's training"""
+        recipe = Recipe()
+        train = DeviceData.from_uint8(mnist.train_images, mnist.train_labels, device)
+        test = DeviceData.from_uint8(mnist.test_images, mnist.test_labels, device)
+        model = lenet.LeNet().to(device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+        record = train_until(
+            model,
+            lambda batches: fit_chunk(model, batches, optimizer),
+            train,
+            test,
+            threshold=recipe.threshold,
+            max_epochs=recipe.max_epochs,
+            batch_size=recipe.batch_size,
+            report=progress,
+        )
+        record_property("training", dataclasses.asdict(record))
+        if not record.reached:
+            fraction = (record.accuracy - recipe.floor) / (recipe.threshold - recipe.floor)
+            credit(
+                fraction,
+                f"LeNet: test accuracy {100 * record.accuracy:.2f} % after "
+                f"{record.samples / len(train):g} epochs; 98 % earns full marks, 90 % none",
+            )

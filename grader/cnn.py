@@ -1,0 +1,197 @@
+"""The course's LeNet as hyperparameters, and the diagnosis of a student's CNN against it.
+
+SPEC is the one place the course's architecture is written down; the expected
+parameter counts and output shapes are computed from it by torch and torchinfo.
+`describe_between` recognises, from forward hooks, what happens between consecutive
+layers (ReLU or not, max, average or no pooling), whichever style the student used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from grader.architecture import LayerRow, param_rows, summary_rows
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer with parameters, as the course states it."""
+
+    label: str
+    kind: type[nn.Module]
+    attrs: dict[str, Any]
+
+    def build(self) -> nn.Module:
+        return self.kind(**self.attrs)
+
+
+SPEC = (
+    LayerSpec(
+        "conv1",
+        nn.Conv2d,
+        {
+            "in_channels": 1,
+            "out_channels": 20,
+            "kernel_size": (5, 5),
+            "stride": (1, 1),
+            "padding": (0, 0),
+        },
+    ),
+    LayerSpec(
+        "conv2",
+        nn.Conv2d,
+        {
+            "in_channels": 20,
+            "out_channels": 50,
+            "kernel_size": (5, 5),
+            "stride": (1, 1),
+            "padding": (0, 0),
+        },
+    ),
+    LayerSpec("fc1", nn.Linear, {"in_features": 800, "out_features": 500}),
+    LayerSpec("fc2", nn.Linear, {"in_features": 500, "out_features": 10}),
+)
+
+
+class CourseLeNet(nn.Module):
+    """SPEC's layers wired as the course describes; used only to compute expected values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(spec.build() for spec in SPEC)
+
+    def forward(self, x: Tensor) -> Tensor:
+        conv1, conv2, fc1, fc2 = self.layers
+        x = F.max_pool2d(F.relu(conv1(x)), 2)
+        x = F.max_pool2d(F.relu(conv2(x)), 2)
+        logits: Tensor = fc2(F.relu(fc1(x.flatten(1))))
+        return logits
+
+
+def reference_table(batch: int) -> list[LayerRow]:
+    """Expected parameters and output shapes per layer, from torchinfo on SPEC."""
+    rows = param_rows(summary_rows(CourseLeNet(), (batch, 1, 28, 28), torch.device("cpu")))
+    return [
+        LayerRow(spec.label, r.kind, r.params, r.output) for spec, r in zip(SPEC, rows, strict=True)
+    ]
+
+
+def causes(module: nn.Module | None, spec: LayerSpec | None) -> str:
+    """Which hyperparameters of the student's layer differ from the course's."""
+    if module is None or spec is None:
+        return "extra layer" if spec is None else "missing layer"
+    if not isinstance(module, spec.kind):
+        return f"{type(module).__name__}, expected {spec.kind.__name__}"
+    found = []
+    for name, wanted in spec.attrs.items():
+        value = getattr(module, name)
+        if value != wanted:
+            found.append(f"{name} {value}, expected {wanted}")
+    if spec.label == "fc1" and "in_features" in " ".join(found):
+        found.append("the flattened size must be 50 x 4 x 4 = 800 (28 -> 24 -> 12 -> 8 -> 4)")
+    return "; ".join(found)
+
+
+def diagnose_layers(model: nn.Module, got: list[LayerRow], expected: list[LayerRow]) -> str:
+    """A table, expected versus got per layer in forward order, with the likely cause."""
+    modules = dict(model.named_modules())
+    lines = [f"    {'layer':<7}{'params':>9} {'got':>9}   {'output':<17}{'got':<17}your layer"]
+    for index in range(max(len(got), len(expected))):
+        want = expected[index] if index < len(expected) else None
+        have = got[index] if index < len(got) else None
+        spec = SPEC[index] if index < len(SPEC) else None
+        module = modules.get(have.path) if have else None
+        lines.append(
+            f"    {want.path if want else '-':<7}{want.params if want else 0:>9,} "
+            f"{have.params if have else 0:>9,}   {str(want.output) if want else '-':<17}"
+            f"{str(have.output) if have else '-':<17}{have.path if have else '-'}"
+        )
+        reason = causes(module, spec)
+        if reason:
+            lines.append(f"{'':>11}^ {reason}")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Between:
+    """What the input of a layer is made of, in terms of the previous layer's output."""
+
+    after: str
+    pool: str
+    activation: str
+
+    @staticmethod
+    def pooled_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (*shape[:-2], shape[-2] // 2, shape[-1] // 2)
+
+    def advice_pool(self) -> str:
+        return {
+            "avg": "average pooling; the course uses 2x2 max pooling (F.max_pool2d(x, 2))",
+            "none": "no pooling; add 2x2 max pooling (F.max_pool2d(x, 2) or nn.MaxPool2d(2))",
+            "?": "not recognised; expected ReLU then 2x2 max pooling",
+        }.get(self.pool, "")
+
+    def advice_activation(self) -> str:
+        if self.activation == "none":
+            return "no ReLU; apply F.relu (or nn.ReLU()) to this layer's output"
+        return "not recognised; expected ReLU (then 2x2 max pooling after a conv layer)"
+
+
+CANDIDATES: dict[tuple[str, str], Callable[[Tensor], Tensor]] = {
+    ("max", "relu"): lambda t: F.max_pool2d(F.relu(t), 2),
+    ("max", "none"): lambda t: F.max_pool2d(t, 2),
+    ("avg", "relu"): lambda t: F.avg_pool2d(F.relu(t), 2),
+    ("avg", "none"): lambda t: F.avg_pool2d(t, 2),
+    ("none", "relu"): F.relu,
+    ("none", "none"): lambda t: t,
+}
+
+
+def recognise(after: str, output: Tensor, next_input: Tensor, spatial: bool) -> Between:
+    """Which pooling and activation turn `output` into `next_input` (flattening allowed)."""
+    for (pool, activation), make in CANDIDATES.items():
+        if not spatial and pool != "none":
+            continue
+        candidate = make(output)
+        if candidate.numel() == next_input.numel() and torch.allclose(
+            candidate.reshape(next_input.shape), next_input, atol=1e-5
+        ):
+            return Between(after, pool, activation)
+    return Between(after, "?", "?")
+
+
+def describe_between(model: nn.Module, batch: int = 2) -> list[Between]:
+    """conv1 -> conv2, conv2 -> fc1 and fc1 -> fc2, recognised from hooks on the layers."""
+    rows = param_rows(summary_rows(model, (batch, 1, 28, 28), torch.device("cpu")))
+    modules = dict(model.named_modules())
+    layers = [modules[row.path] for row in rows]
+    outputs: dict[int, Tensor] = {}
+    inputs: dict[int, Tensor] = {}
+    handles = []
+    for index, layer in enumerate(layers):
+        handles.append(
+            layer.register_forward_hook(
+                lambda m, i, o, k=index: outputs.setdefault(k, o.detach().clone())
+            )
+        )
+        handles.append(
+            layer.register_forward_pre_hook(
+                lambda m, i, k=index: inputs.setdefault(k, i[0].detach().clone())
+            )
+        )
+    with torch.no_grad():
+        model.eval()(torch.randn(batch, 1, 28, 28))
+    for handle in handles:
+        handle.remove()
+    found = []
+    for index, label in enumerate(("conv1", "conv2", "fc1")):
+        if index + 1 < len(layers):
+            spatial = isinstance(layers[index], nn.Conv2d)
+            found.append(recognise(label, outputs[index], inputs[index + 1], spatial))
+    return found
