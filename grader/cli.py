@@ -12,10 +12,10 @@ from pathlib import Path
 
 import click
 
-from grader import __version__, api, data, exercises
+from grader import __version__, api, data, exercises, github
 from grader.errors import GraderError, UsageError
 from grader.formats import Format, render, text
-from grader.report import Report, dumps, write_atomic
+from grader.report import Report, write_atomic
 from grader.runner import collect
 
 EXIT_UNDER = 1
@@ -50,22 +50,41 @@ def list_checks() -> None:
             click.echo(f"  {spec.points:>4g}  {spec.id}  {spec.name}")
 
 
-def check_writable(json_path: Path | None) -> None:
-    """Fail before grading, not after, when the report could not be written."""
-    if json_path is None:
-        return
-    folder = json_path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK) or json_path.is_dir():
-        raise UsageError(f"--json: cannot write {json_path}")
+def check_writable(outputs: list[tuple[Format, Path]]) -> None:
+    """Fail before grading, not after, when a report could not be written."""
+    for _, path in outputs:
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK) or path.is_dir():
+            raise UsageError(f"cannot write {path}")
 
 
-def emit(report: Report, fmt: Format, json_path: Path | None, verbose: bool) -> None:
-    output = text.render(report, verbose) if fmt is Format.TEXT else render(report, fmt)
-    click.echo(output, nl=False)
-    if json_path is not None:
-        write_atomic(json_path, dumps(report))
+def parse_outputs(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> list[tuple[Format, Path]]:
+    """FORMAT=PATH pairs; a bad format or a missing '=' is a usage error."""
+    del ctx, param
+    outputs = []
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not path or name not in {f.value for f in Format}:
+            choices = ", ".join(f.value for f in Format)
+            raise click.BadParameter(
+                f"{value!r}: expected FORMAT=PATH with FORMAT one of {choices}"
+            )
+        outputs.append((Format(name), Path(path)))
+    return outputs
+
+
+def emit(report: Report, fmt: Format, outputs: list[tuple[Format, Path]], verbose: bool) -> None:
+    """Print one format, write the others, then publish to GitHub Actions when inside it."""
+    shown = text.render(report, verbose) if fmt is Format.TEXT else render(report, fmt)
+    click.echo(shown, nl=False)
+    for output_format, path in outputs:
+        write_atomic(path, render(report, output_format))
+    classroom = fmt is Format.CLASSROOM or any(f is Format.CLASSROOM for f, _ in outputs)
+    github.publish(report, os.environ, classroom)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,6 +108,14 @@ def emit(report: Report, fmt: Format, json_path: Path | None, verbose: bool) -> 
     "json_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the JSON report to this file (atomically).",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    callback=parse_outputs,
+    metavar="FORMAT=PATH",
+    help="Also write FORMAT to PATH, e.g. junit=report.xml (repeatable).",
 )
 @click.option(
     "--format",
@@ -155,6 +182,7 @@ def main(
     select: tuple[str, ...],
     list_only: bool,
     json_path: Path | None,
+    outputs: list[tuple[Format, Path]],
     fmt: str,
     device: str,
     seed: int,
@@ -186,10 +214,11 @@ def main(
         if list_only:
             list_checks()
             return
-        check_writable(json_path)
+        outputs = [*outputs, *([(Format.JSON, json_path)] if json_path else [])]
+        check_writable(outputs)
         progress = ProgressLine() if Format(fmt) is Format.TEXT else None
         report = api.grade(path, options, progress)
-        emit(report, Format(fmt), json_path, verbose)
+        emit(report, Format(fmt), outputs, verbose)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
     except Exception as exc:

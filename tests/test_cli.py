@@ -115,7 +115,7 @@ def test_real_subprocess_usage_and_internal_error_codes(tmp_path: Path) -> None:
     blocked.write_text("")
     unwritable = run_cli(str(SOLUTIONS), "--json", str(blocked / "report.json"))
     assert unwritable[0] == 2
-    assert "--json: cannot write" in unwritable[2]
+    assert "cannot write" in unwritable[2]
 
 
 def test_grader_failure_exits_with_three(tmp_path: Path) -> None:
