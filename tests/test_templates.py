@@ -127,3 +127,29 @@ def test_gradescope_run_autograder_reports_a_grader_failure(tmp_path: Path) -> N
     assert proc.returncode == 0
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0 and "exit 2" in results["output"]
+
+
+def test_the_published_wheel_holds_the_grader_but_no_solutions(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "grader/checks/lenet.py" in names and "grader/report.schema.json" in names
+    assert "grader/child.ini" in names
+    assert not [n for n in names if n.startswith(("solutions/", "exercises/", "tests/"))]
