@@ -15,10 +15,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader import __version__, data
-from grader.errors import UsageError
+from grader.errors import GradingInterrupted, UsageError
 from grader.exercises import Exercise, select
-from grader.report import Environment, Report
+from grader.report import Environment, ExerciseResult, Report
 from grader.runner import ExerciseRun, Progress, RunSettings, run_exercise
+from grader.sandbox import Limits, physical_memory_mb
 
 
 class Device(str, enum.Enum):
@@ -47,6 +48,8 @@ class Options:
     data_dir: Path | None = None
     download: bool = True
     select: tuple[str, ...] = ()
+    memory_mb: int | None = None
+    keep_env: tuple[str, ...] = ()
 
 
 def check_submission(path: Path) -> Path:
@@ -76,16 +79,37 @@ def grade(path: Path, options: Options = Options(), progress: Progress | None = 
         timeout_s=options.timeout_s,
         check_timeout_s=options.check_timeout_s,
         select=options.select,
+        limits=limits(options, exercises),
+        keep_env=options.keep_env,
     )
-    runs = [run_exercise(exercise, settings, progress or _quiet) for exercise in exercises]
-    return Report(
+    runs: list[ExerciseRun] = []
+    for exercise in exercises:
+        runs.append(run_exercise(exercise, settings, progress or _quiet))
+        if runs[-1].interrupted:
+            break
+    report = Report(
         grader_version=__version__,
         submission=str(path),
         started_at=started_at,
         duration_s=round(time.monotonic() - started, 3),
         environment=environment(settings, runs),
-        exercises=tuple(run.result for run in runs),
+        exercises=tuple(run.result for run in runs) + not_graded(exercises[len(runs) :], runs),
     )
+    if runs and runs[-1].interrupted:
+        raise GradingInterrupted(report, runs[-1].interrupted)
+    return report
+
+
+def not_graded(rest: tuple[Exercise, ...], runs: list[ExerciseRun]) -> tuple[ExerciseResult, ...]:
+    """The exercises an interruption left out, listed so the report says so."""
+    why = f"not graded: grading was interrupted by {runs[-1].interrupted}" if runs else ""
+    return tuple(ExerciseResult(e.name, (), 0.0, why) for e in rest)
+
+
+def limits(options: Options, exercises: tuple[Exercise, ...]) -> Limits:
+    """The memory limit applies on the CPU only: CUDA needs a huge address space."""
+    memory = options.memory_mb if options.memory_mb is not None else physical_memory_mb()
+    return Limits(memory_mb=memory if options.device is not Device.CUDA else None)
 
 
 def find_data(exercises: tuple[Exercise, ...], options: Options) -> Path | None:

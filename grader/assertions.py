@@ -32,17 +32,25 @@ FLOAT64 = Tolerance(1e-9, 1e-12)
 
 
 def type_name(value: Any) -> str:
-    return type(value).__qualname__ if value is not None else "None"
+    return type(value).__name__ if value is not None else "None"
 
 
 def fmt_shape(shape: torch.Size | tuple[int, ...]) -> str:
     return str(tuple(shape))
 
 
+PLAIN_TENSORS = (Tensor, torch.nn.Parameter)
+NUMBERS = (int, float, bool)
+
+
 def plain(got: Any, what: str) -> Tensor:
-    """`got` as a plain CPU tensor without autograd history, or a failed check."""
-    assert isinstance(got, Tensor), f"{what}: expected a torch.Tensor, got {type_name(got)}"
-    return got.as_subclass(Tensor).detach().cpu()
+    """`got` as a plain CPU tensor without autograd history, or a failed check.
+
+    Only torch.Tensor itself (or a Parameter) is accepted: a subclass could redefine
+    comparison or __torch_function__ and make a wrong answer look right.
+    """
+    assert type(got) in PLAIN_TENSORS, f"{what}: expected a torch.Tensor, got {type_name(got)}"
+    return Tensor.detach(got).cpu()
 
 
 def assert_shape(got: Any, shape: tuple[int, ...] | torch.Size, what: str) -> Tensor:
@@ -113,12 +121,12 @@ def assert_tensor(
 
 def assert_number(got: Any, expected: float, what: str, tol: Tolerance = FLOAT32) -> None:
     """A single value: a Python number or a tensor with one element."""
-    if isinstance(got, Tensor):
+    if type(got) in PLAIN_TENSORS:
         assert got.numel() == 1, (
             f"{what}: expected a single value, got shape {fmt_shape(got.shape)}"
         )
         got = got.detach().cpu().item()
-    assert isinstance(got, int | float | bool), f"{what}: expected a number, got {type_name(got)}"
+    assert type(got) in NUMBERS, f"{what}: expected a number, got {type_name(got)}"
     assert abs(float(got) - expected) <= tol.atol + tol.rtol * abs(expected), (
         f"{what}: expected {expected!r}, got {got!r} ({tol})"
     )
@@ -141,3 +149,13 @@ def assert_unchanged(after: Tensor, before: Tensor, what: str, name: str) -> Non
     """The input `name` still equals its copy `before`: nothing was changed in place."""
     same = after.shape == before.shape and bool(torch.equal(after, before))
     assert same, f"{what}: the input {name} was changed in place; work on a copy (e.g. .clone())"
+
+
+def plain_value(got: Any) -> Any:
+    """Tuples, lists, torch.Size, ints, floats and strings as plain Python values; anything
+    else (an object that could claim to equal everything) becomes its type name."""
+    if type(got) in (tuple, list, torch.Size):
+        return tuple(plain_value(v) for v in got)
+    if type(got) in (*NUMBERS, str):
+        return got
+    return f"<{type_name(got)}>"

@@ -7,18 +7,19 @@ results arrive as JSON lines in a separate file that the plugin flushes per even
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import signal
+import secrets
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from grader import channel
+from grader.sandbox import MARKER, Limits, apply_limits, copy_submission, kill_all, scrubbed_env
 
 PLUGIN_ARGS = (
     "-p",
@@ -48,6 +49,7 @@ class ChildRun:
     returncode: int
     timed_out: bool
     log: str
+    forged: int = 0
 
     @property
     def ended(self) -> bool:
@@ -55,19 +57,29 @@ class ChildRun:
         return any(e["event"] == "end" for e in self.events)
 
 
-def child_env(threads: int) -> dict[str, str]:
-    """The environment for student code: no auto-loaded plugins, no bytecode files."""
-    env = dict(os.environ)
-    env.update(
-        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        PYTHONHASHSEED="0",
-        OMP_NUM_THREADS=str(threads),
-        MKL_NUM_THREADS=str(threads),
-        PYTHONUNBUFFERED="1",
+@dataclass(frozen=True)
+class Sandbox:
+    """How the child is confined: limits, extra variables to keep, the submission to copy."""
+
+    limits: Limits = field(default_factory=Limits)
+    keep_env: tuple[str, ...] = ()
+    submission: Path | None = None
+
+
+def child_env(threads: int, keep: tuple[str, ...], token: str) -> dict[str, str]:
+    """The scrubbed environment: no secrets, no auto-loaded plugins, no bytecode files."""
+    return scrubbed_env(
+        keep,
+        {
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": "0",
+            "OMP_NUM_THREADS": str(threads),
+            "MKL_NUM_THREADS": str(threads),
+            "PYTHONUNBUFFERED": "1",
+            MARKER: token,
+        },
     )
-    env.pop("PYTEST_ADDOPTS", None)
-    return env
 
 
 def pytest_command(targets: Sequence[str], options: Sequence[str]) -> list[str]:
@@ -76,24 +88,40 @@ def pytest_command(targets: Sequence[str], options: Sequence[str]) -> list[str]:
     return [*base, *PLUGIN_ARGS, *options, *targets]
 
 
-def read_events(path: Path, offset: int) -> tuple[list[Event], int]:
-    """New complete JSON lines after `offset`; a half-written last line waits for later."""
-    try:
-        with path.open("rb") as handle:
-            handle.seek(offset)
-            data = handle.read()
-    except FileNotFoundError:
-        return [], offset
-    end = data.rfind(b"\n") + 1
-    events = [json.loads(line) for line in data[:end].splitlines() if line.strip()]
-    return events, offset + end
+class Channel:
+    """The results file, read incrementally; unsigned lines are counted, not trusted."""
+
+    def __init__(self, path: Path, key: bytes, on_event: Callable[[Event], None]) -> None:
+        self.path, self.key, self.on_event = path, key, on_event
+        self.offset, self.forged = 0, 0
+        self.events: list[Event] = []
+
+    def drain(self) -> None:
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return
+        end = data.rfind(b"\n") + 1
+        self.offset += end
+        for line in data[:end].decode("utf-8", errors="replace").splitlines():
+            event = channel.decode(self.key, line) if line.strip() else None
+            if event is None:
+                self.forged += bool(line.strip())
+                continue
+            self.events.append(event)
+            self.on_event(event)
 
 
-def kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the child and everything it started (its whole process group)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+def prepare(workdir: Path, sandbox: Sandbox, options: list[str]) -> list[str]:
+    """Copy the submission into the working directory; point the child at the copy."""
+    if sandbox.submission is None:
+        return options
+    copy = workdir / "cwd" / sandbox.submission.name
+    copy.mkdir(parents=True)
+    copy_submission(sandbox.submission, copy)
+    return [*options, "--grader-submission", str(copy)]
 
 
 def run_child(
@@ -103,43 +131,48 @@ def run_child(
     threads: int,
     deadline: float,
     on_event: Callable[[Event], None] = lambda event: None,
+    sandbox: Sandbox = Sandbox(),
 ) -> ChildRun:
     """Run pytest on `targets` until it ends or `deadline` (time.monotonic) passes."""
-    with tempfile.TemporaryDirectory(prefix="grade-") as workdir:
-        results = Path(workdir) / "results.jsonl"
-        log_path = Path(workdir) / "pytest.log"
-        command = pytest_command(targets, [*options, "--grader-results", str(results)])
-        cwd = Path(workdir) / "cwd"
-        cwd.mkdir()
-        with log_path.open("wb") as log:
+    key, token = channel.new_key(), secrets.token_hex(8)
+    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "cwd").mkdir()
+        results = Channel(workdir / "results.jsonl", key, on_event)
+        read_fd, write_fd = os.pipe()
+        args = prepare(
+            workdir,
+            sandbox,
+            [*options, "--grader-results", str(results.path), "--grader-key-fd", str(read_fd)],
+        )
+        with (workdir / "pytest.log").open("wb") as log:
             proc = subprocess.Popen(
-                command,
-                cwd=cwd,
-                env=child_env(threads),
+                pytest_command(targets, args),
+                cwd=workdir / "cwd",
+                env=child_env(threads, sandbox.keep_env, token),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                pass_fds=(read_fd,),
+                preexec_fn=apply_limits(sandbox.limits),
             )
-        events: list[Event] = []
-        offset, timed_out = 0, False
+        os.close(read_fd)
+        with os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(key)
+        timed_out = False
         try:
             while proc.poll() is None:
                 if time.monotonic() > deadline:
                     timed_out = True
                     break
                 time.sleep(POLL_S)
-                offset = _drain(results, offset, events, on_event)
+                results.drain()
         finally:
-            kill_group(proc)
-        _drain(results, offset, events, on_event)
-        log_text = log_path.read_text(encoding="utf-8", errors="replace")
-        return ChildRun(tuple(events), proc.returncode, timed_out, log_text[-20000:])
-
-
-def _drain(path: Path, offset: int, events: list[Event], on_event: Callable[[Event], None]) -> int:
-    new, offset = read_events(path, offset)
-    for event in new:
-        events.append(event)
-        on_event(event)
-    return offset
+            kill_all(proc.pid, token)
+            proc.wait()
+        results.drain()
+        log_text = (workdir / "pytest.log").read_text(encoding="utf-8", errors="replace")
+        return ChildRun(
+            tuple(results.events), proc.returncode, timed_out, log_text[-20000:], results.forged
+        )

@@ -8,16 +8,19 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
-from grader import __version__, api, data, exercises, github
-from grader.errors import GraderError, UsageError
+from grader import __version__, api, data, exercises, github, signals
+from grader.errors import GraderError, GradingInterrupted, UsageError
 from grader.formats import Format, render, text
 from grader.report import Report, write_atomic
 from grader.runner import collect
 
+T = TypeVar("T")
 EXIT_UNDER = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
@@ -48,6 +51,43 @@ def list_checks() -> None:
         click.echo(f"{exercise.name} ({exercise.title}): {len(specs)} checks, {total:g} points")
         for spec in specs:
             click.echo(f"  {spec.points:>4g}  {spec.id}  {spec.name}")
+
+
+def grade_and_write(
+    path: Path,
+    options: api.Options,
+    fmt: Format,
+    outputs: list[tuple[Format, Path]],
+    verbose: bool,
+) -> Report:
+    """Grade, then print and write; on Ctrl-C or SIGTERM write what was graded and exit."""
+    check_writable(outputs)
+    progress = ProgressLine() if fmt is Format.TEXT else None
+    with signals.guarded() as ignored:
+        try:
+            report = api.grade(path, options, progress)
+        except GradingInterrupted as stop:
+            emit(stop.report, fmt, outputs, verbose)  # type: ignore[arg-type]
+            click.echo(f"grade: {stop}; unfinished checks are marked in the report", err=True)
+            sys.exit(stop.exit_code)
+    if ignored:
+        click.echo(f"grade: ignored {len(ignored)} signal(s) sent by the submission", err=True)
+    emit(report, fmt, outputs, verbose)
+    return report
+
+
+def guard(action: Callable[[], T]) -> T:
+    """Usage errors exit 2 with one line; a failure of the grader itself exits 3."""
+    try:
+        return action()
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    except Exception as exc:
+        if "-v" in sys.argv or "--verbose" in sys.argv:
+            traceback.print_exc()
+        kind = "" if isinstance(exc, GraderError) else f"{type(exc).__name__}: "
+        click.echo(f"grade: internal error: {kind}{exc}", err=True)
+        sys.exit(EXIT_INTERNAL)
 
 
 def check_writable(outputs: list[tuple[Format, Path]]) -> None:
@@ -174,6 +214,19 @@ def emit(report: Report, fmt: Format, outputs: list[tuple[Format, Path]], verbos
     show_default=True,
     help="Download MNIST into the cache when no folder has it.",
 )
+@click.option(
+    "--memory-limit",
+    "memory_mb",
+    type=click.IntRange(min=256),
+    metavar="MB",
+    help="Address-space limit per exercise on the CPU [default: the machine's RAM].",
+)
+@click.option(
+    "--keep-env",
+    multiple=True,
+    metavar="NAME",
+    help="Pass this environment variable to student code too (repeatable).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and captured output.")
 @click.version_option(__version__, prog_name="grade")
 def main(
@@ -192,6 +245,8 @@ def main(
     fail_under: float | None,
     data_dir: Path | None,
     download: bool,
+    memory_mb: int | None,
+    keep_env: tuple[str, ...],
     verbose: bool,
 ) -> None:
     """Grade the exercise files in PATH (default: exercises/) and print the score.
@@ -209,24 +264,14 @@ def main(
         data_dir=data_dir,
         download=download,
         select=select,
+        memory_mb=memory_mb,
+        keep_env=keep_env,
     )
-    try:
-        if list_only:
-            list_checks()
-            return
-        outputs = [*outputs, *([(Format.JSON, json_path)] if json_path else [])]
-        check_writable(outputs)
-        progress = ProgressLine() if Format(fmt) is Format.TEXT else None
-        report = api.grade(path, options, progress)
-        emit(report, Format(fmt), outputs, verbose)
-    except UsageError as exc:
-        raise click.UsageError(str(exc)) from None
-    except Exception as exc:
-        if verbose:
-            traceback.print_exc()
-        kind = "" if isinstance(exc, GraderError) else f"{type(exc).__name__}: "
-        click.echo(f"grade: internal error: {kind}{exc}", err=True)
-        sys.exit(EXIT_INTERNAL)
+    if list_only:
+        guard(list_checks)
+        return
+    outputs = [*outputs, *([(Format.JSON, json_path)] if json_path else [])]
+    report = guard(lambda: grade_and_write(path, options, Format(fmt), outputs, verbose))
     if fail_under is not None and report.percent < fail_under:
         click.echo(
             f"grade: score {report.percent:.1f} % is under --fail-under {fail_under:g} %", err=True

@@ -7,3 +7,17 @@ class UsageError(ValueError):
 
 class GraderError(RuntimeError):
     """The grader itself failed, not the submission (exit code 3)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so grading stops the same way as on Ctrl-C."""
+
+
+class GradingInterrupted(Exception):
+    """Ctrl-C or SIGTERM: the report so far (unrun checks marked) and the exit code to use."""
+
+    def __init__(self, report: object, signal_name: str) -> None:
+        super().__init__(f"grading was interrupted by {signal_name}")
+        self.report = report
+        self.signal_name = signal_name
+        self.exit_code = 143 if signal_name == "SIGTERM" else 130

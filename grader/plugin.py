@@ -8,7 +8,7 @@ already written survive.
 
 from __future__ import annotations
 
-import json
+import os
 import random
 import re
 import time
@@ -22,8 +22,10 @@ import numpy as np
 import pytest
 import torch
 
+from grader import channel
 from grader.data import Mnist, MnistError
 from grader.data import load as load_mnist
+from grader.integrity import Snapshot
 from grader.outcome import Outcome, cap_output, classify
 from grader.report import CheckResult, Status
 from grader.submission import Submission, SubmissionError, import_file
@@ -40,6 +42,7 @@ class Settings:
     device: str
     output_cap: int
     data_dir: Path | None
+    memory_mb: int | None
 
 
 @dataclass
@@ -48,8 +51,11 @@ class State:
 
     settings: Settings
     channel: IO[str]
+    key: bytes = b""
     modules: dict[str, ModuleType | SubmissionError] = field(default_factory=dict)
     mnist: Mnist | None = None
+    snapshot: Snapshot | None = None
+    tampered: str = ""
 
 
 STATE = pytest.StashKey[State]()
@@ -69,6 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-output-cap", type=int, default=8192)
     group.addoption("--grader-data-dir", default="", help="MNIST dataset root")
     group.addoption("--grader-select", action="append", default=[], help="check id prefix")
+    group.addoption("--grader-memory-mb", type=int, default=0, help="memory limit, for messages")
+    group.addoption("--grader-key-fd", type=int, default=-1, help="pipe holding the signing key")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -85,13 +93,23 @@ def pytest_configure(config: pytest.Config) -> None:
         device=device,
         output_cap=config.getoption("--grader-output-cap"),
         data_dir=Path(data_dir) if (data_dir := config.getoption("--grader-data-dir")) else None,
+        memory_mb=config.getoption("--grader-memory-mb") or None,
     )
     channel = settings.results.open("a", encoding="utf-8")
-    config.stash[STATE] = State(settings=settings, channel=channel)
+    key = read_key(config.getoption("--grader-key-fd"))
+    config.stash[STATE] = State(settings=settings, channel=channel, key=key)
     cuda = torch.cuda.is_available()
     emit(config, event="env", torch=torch.__version__, cuda=cuda, device=device)
     if device == "cuda" and not cuda:
         raise pytest.UsageError("--device cuda: torch sees no CUDA device")
+
+
+def read_key(fd: int) -> bytes:
+    """The signing key, read once from the parent's pipe before any student code runs."""
+    if fd < 0:
+        return b""
+    with os.fdopen(fd, "rb") as pipe:
+        return pipe.read().strip()
 
 
 def resolve_device(requested: str) -> str:
@@ -104,7 +122,7 @@ def resolve_device(requested: str) -> str:
 def emit(config: pytest.Config, **event: Any) -> None:
     state = config.stash.get(STATE, None)
     if state is not None:
-        state.channel.write(json.dumps(event, default=str) + "\n")
+        state.channel.write(channel.encode(state.key, event))
         state.channel.flush()
 
 
@@ -172,6 +190,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             name=check_name(item),
             points=points(item),
         )
+    state = session.config.stash.get(STATE, None)
+    if state is not None:
+        state.snapshot = Snapshot.take()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -184,6 +205,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     torch.manual_seed(seed)
     if state is not None:
         torch.set_num_threads(state.settings.threads)
+        if state.tampered:
+            raise SubmissionError(Status.ERROR, f"not graded: {state.tampered}")
 
 
 @pytest.fixture
@@ -238,7 +261,7 @@ def pytest_runtest_makereport(
     if state is None:
         return report
     if call.excinfo is not None and OUTCOME not in item.stash:
-        item.stash[OUTCOME] = classify(state.settings.submission, call.excinfo.value, call.when)
+        item.stash[OUTCOME] = safe_classify(state, call.excinfo.value, call.when)
         item.stash[TRACEBACK] = report.longreprtext
     item.stash[OUTPUT] = report.capstdout + report.capstderr
     return report
@@ -254,9 +277,37 @@ def pytest_runtest_protocol(
     result = yield
     state = item.config.stash.get(STATE, None)
     if state is not None:
+        guard(item, state)
         check = build_result(item, state.settings, time.perf_counter() - started)
         emit(item.config, event="result", nodeid=item.nodeid, result=asdict(check))
     return result
+
+
+def safe_classify(state: State, exc: BaseException, when: str) -> Outcome:
+    """classify, but a failure inside it (say, a submission broke what it uses) is an error."""
+    try:
+        return classify(state.settings.submission, exc, when, state.settings.memory_mb)
+    except Exception as failure:
+        return Outcome(
+            Status.ERROR,
+            f"{type(exc).__name__}: {exc} (and while classifying it: "
+            f"{type(failure).__name__}: {failure})",
+        )
+
+
+def guard(item: pytest.Item, state: State) -> None:
+    """After a check: undo and report any replacement of what the checks rely on."""
+    if state.snapshot is None:
+        return
+    replaced = state.snapshot.replaced()
+    if not replaced:
+        return
+    state.snapshot.restore()
+    state.tampered = (
+        f"the submission replaced {', '.join(sorted(replaced)[:5])}, which the grader relies "
+        "on; changing the grader or torch's comparison functions is not allowed"
+    )
+    item.stash[OUTCOME] = Outcome(Status.ERROR, state.tampered)
 
 
 def build_result(item: pytest.Item, settings: Settings, duration: float) -> CheckResult:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.child import ChildRun, Event, run_child
-from grader.errors import GraderError, UsageError
+from grader.child import ChildRun, Event, Sandbox, run_child
+from grader.errors import GraderError, Terminated, UsageError
 from grader.exercises import Exercise
 from grader.report import CheckResult, ExerciseResult, Status, check_from_dict
+from grader.sandbox import Limits
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class RunSettings:
     check_timeout_s: float | None = None
     data_dir: Path | None = None
     select: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    keep_env: tuple[str, ...] = ()
 
 
 Progress = Callable[[str, int, int, str], None]
@@ -76,8 +79,6 @@ def target(exercise: Exercise, spec: CheckSpec) -> str:
 
 def child_options(exercise: Exercise, settings: RunSettings) -> list[str]:
     return [
-        "--grader-submission",
-        str(settings.submission),
         "--grader-seed",
         str(settings.seed),
         "--grader-threads",
@@ -89,6 +90,7 @@ def child_options(exercise: Exercise, settings: RunSettings) -> list[str]:
         f"--timeout={settings.check_timeout_s or exercise.check_timeout_s:g}",
         *(["--grader-data-dir", str(settings.data_dir)] if settings.data_dir else []),
         *(f"--grader-select={prefix}" for prefix in settings.select),
+        f"--grader-memory-mb={settings.limits.memory_mb or 0}",
     ]
 
 
@@ -99,6 +101,7 @@ class ExerciseRun:
     result: ExerciseResult
     torch_version: str
     device: str
+    interrupted: str = ""
 
 
 def run_exercise(
@@ -116,7 +119,7 @@ def run_exercise(
     specs: list[CheckSpec] = []
     results: dict[str, CheckResult] = {}
     env: Event = {}
-    problem = ""
+    problem, interrupted, forged = "", "", 0
     targets = [str(exercise.check_module)]
     while targets and not problem:
         collecting = not specs
@@ -133,20 +136,33 @@ def run_exercise(
             elif event["event"] == "env":
                 env.update(event)
 
-        child = run_child(
-            targets,
-            child_options(exercise, settings),
-            threads=settings.threads,
-            deadline=started + limit,
-            on_event=record,
-        )
+        sandbox = Sandbox(settings.limits, settings.keep_env, settings.submission)
+        try:
+            child = run_child(
+                targets,
+                child_options(exercise, settings),
+                threads=settings.threads,
+                deadline=started + limit,
+                on_event=record,
+                sandbox=sandbox,
+            )
+        except KeyboardInterrupt as exc:
+            interrupted = "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
+            problem = f"grading was interrupted by {interrupted}"
+            for spec in specs:
+                results.setdefault(spec.nodeid, spec.result(Status.ERROR, f"not run: {problem}"))
+            break
         if collecting:
             check_collected(exercise, settings, child, env, specs)
         problem = blame(exercise, settings, child, specs, results, limit) or import_problem(child)
+        forged += child.forged
         targets = [target(exercise, s) for s in specs if s.nodeid not in results]
+    if forged:
+        problem = f"{problem}; " * bool(problem) + f"{forged} forged result lines were ignored"
     checks = tuple(results[s.nodeid] for s in specs)
     result = ExerciseResult(exercise.name, checks, round(time.monotonic() - started, 3), problem)
-    return ExerciseRun(result, str(env.get("torch", "")), str(env.get("device", settings.device)))
+    torch_version, device = str(env.get("torch", "")), str(env.get("device", settings.device))
+    return ExerciseRun(result, torch_version, device, interrupted)
 
 
 def check_collected(

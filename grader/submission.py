@@ -8,6 +8,7 @@ same reason quickly instead of importing a broken file again.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 import traceback
@@ -20,8 +21,11 @@ from typing import Any
 import pytest
 
 from grader.report import Status
+from grader.sandbox import PROBLEMS_FILE
 
 STUB_MESSAGE = re.compile(r"^[\w.]+: ")
+# Bound now, before student code runs: a submission may replace pytest.fail later.
+FAIL_EXCEPTION = pytest.fail.Exception
 TIMEOUT_PREFIX = "Timeout (>"
 
 
@@ -45,6 +49,15 @@ class Submission:
 
     def label(self, exercise: str) -> str:
         return f"{self.folder.name}/{exercise}.py"
+
+    def problems(self) -> dict[str, str]:
+        """What the copy step could not copy (a link outside, a folder, an unreadable file)."""
+        path = self.folder / PROBLEMS_FILE
+        try:
+            found = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
     def owns(self, filename: str) -> bool:
         try:
@@ -71,7 +84,7 @@ def where(submission: Submission, tb: TracebackType | None) -> str:
 
 
 def is_timeout(exc: BaseException) -> bool:
-    return isinstance(exc, pytest.fail.Exception) and str(exc).startswith(TIMEOUT_PREFIX)
+    return isinstance(exc, FAIL_EXCEPTION) and str(exc).startswith(TIMEOUT_PREFIX)
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -102,6 +115,9 @@ def classify_import_error(submission: Submission, name: str, exc: BaseException)
 def import_file(submission: Submission, name: str) -> ModuleType:
     """Execute the student's file as module `name`; raise SubmissionError on any failure."""
     path = submission.file(name)
+    problem = submission.problems().get(f"{name}.py")
+    if problem:
+        raise SubmissionError(Status.ERROR, f"{submission.label(name)} {problem}")
     if not path.is_file():
         raise SubmissionError(
             Status.ERROR, f"{submission.label(name)} is missing: restore it from the starter code"

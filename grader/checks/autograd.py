@@ -81,7 +81,7 @@ class TestUsingAutograd:
         """detached leaves the graph but shares storage"""
         t = leaf(3, 2) * 2
         got = autograd.detached(t)
-        assert isinstance(got, Tensor), f"detached: expected a tensor, got {type_name(got)}"
+        assert type(got) is Tensor, f"detached: expected a torch.Tensor, got {type_name(got)}"
         assert got.grad_fn is None, "detached: the result still has a grad_fn; use t.detach()"
         assert not got.requires_grad, "detached: the result still requires grad"
         assert_tensor(got, t.detach(), "detached")

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from grader.architecture import LayerRow, param_rows, summary_rows, unused_layers
-from grader.assertions import assert_shape, type_name
+from grader.assertions import assert_shape, plain_value, type_name
 from grader.cnn import SPEC, Between, describe_between, diagnose_layers, reference_table
 from grader.data import Mnist
 from grader.submission import exercise_fixture
@@ -138,8 +138,7 @@ class TestQuestions:
         assert isinstance(answers, dict), f"{question}(): expected a dict, got {type_name(answers)}"
         assert layer in answers, f"{question}(): no answer for {layer!r}"
         expected = truth(BATCH)[question][layer]
-        got = answers[layer]
-        got = tuple(got) if isinstance(got, list | tuple | torch.Size) else got
+        got = plain_value(answers[layer])
         assert got == expected, f"{question}()[{layer!r}]: expected {expected}, got {got}"
 
 

@@ -22,6 +22,7 @@ from grader.assertions import (
     assert_tensor,
     assert_unchanged,
     plain,
+    plain_value,
     type_name,
 )
 from grader.submission import exercise_fixture
@@ -341,5 +342,5 @@ class TestDimensions:
         got = tensors.example_shapes()
         assert isinstance(got, dict), f"example_shapes: expected a dict, got {type_name(got)}"
         assert kind in got, f"example_shapes: the key {kind!r} is missing"
-        value = tuple(got[kind]) if isinstance(got[kind], tuple | list | torch.Size) else got[kind]
+        value = plain_value(got[kind])
         assert value == shape, f"example_shapes()[{kind!r}]: expected {shape}, got {value}"

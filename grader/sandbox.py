@@ -1,0 +1,148 @@
+"""What student code runs inside: a scrubbed environment, limits, a copy of the submission.
+
+None of this is a security boundary against a determined attacker on the same account
+(see the threat model in the README); it keeps careless and broken code from hurting the
+machine, the secrets of a CI runner, the submission folder or the other exercises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import shutil
+import signal
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+# Variables student code may see: what Python, torch, CUDA and the locale need.
+ALLOWED_ENV = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LANGUAGE",
+    "TERM",
+    "TZ",
+    "TMPDIR",
+    "SHELL",
+    "PYTHONPATH",
+    "VIRTUAL_ENV",
+    "LD_LIBRARY_PATH",
+    "CUDA_VISIBLE_DEVICES",
+    "CUDA_HOME",
+    "NVIDIA_VISIBLE_DEVICES",
+    "NVIDIA_DRIVER_CAPABILITIES",
+    "XDG_CACHE_HOME",
+    "TORCH_HOME",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "SYSTEMROOT",
+)
+ALLOWED_PREFIXES = ("LC_",)
+MARKER = "DL_GRADER_RUN"
+PROBLEMS_FILE = ".grader-problems.json"
+MAX_COPY_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-exercise limits for the child process and everything it starts."""
+
+    memory_mb: int | None = None
+    processes: int = 256
+    open_files: int = 1024
+
+
+def physical_memory_mb() -> int:
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20)
+
+
+def scrubbed_env(keep: Iterable[str], overrides: dict[str, str]) -> dict[str, str]:
+    """Only allowed variables (and those the instructor keeps) pass to student code."""
+    allowed = set(ALLOWED_ENV) | set(keep)
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name in allowed or name.startswith(ALLOWED_PREFIXES)
+    }
+    return {**env, **overrides}
+
+
+def apply_limits(limits: Limits) -> Callable[[], None]:
+    """A preexec function: set the rlimits in the child before it runs Python."""
+
+    def preexec() -> None:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+        if limits.memory_mb:
+            size = limits.memory_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return preexec
+
+
+def marked_processes(token: str) -> list[int]:
+    """Processes whose environment carries this run's marker: the child's descendants,
+    including those that left its process group (setsid) or were re-parented."""
+    needle = f"{MARKER}={token}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+    return found
+
+
+def kill_all(pgid: int, token: str) -> None:
+    """Kill the child's process group, then every process that still carries the marker."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+    for _ in range(3):
+        pids = marked_processes(token)
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def copy_submission(source: Path, target: Path) -> dict[str, str]:
+    """Copy the submission's files; return file name -> problem for what was not copied."""
+    problems: dict[str, str] = {}
+    budget = MAX_COPY_BYTES
+    root = source.resolve()
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
+            continue
+        name = relative.as_posix()
+        if path.is_symlink():
+            inside = path.resolve().is_relative_to(root)
+            if not inside:
+                problems[name] = "is a symbolic link pointing outside the submission"
+                continue
+        if path.is_dir():
+            (target / relative).mkdir(parents=True, exist_ok=True)
+            if path.suffix == ".py":
+                problems[name] = "is a folder, not a file"
+            continue
+        try:
+            size = path.stat().st_size
+            if size > budget:
+                problems[name] = "is too large to grade"
+                continue
+            budget -= size
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target / relative)
+        except OSError as exc:
+            problems[name] = f"cannot be read ({exc.strerror or exc})"
+    (target / PROBLEMS_FILE).write_text(json.dumps(problems), encoding="utf-8")
+    return problems

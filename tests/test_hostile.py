@@ -1,0 +1,329 @@
+"""Fault injection: careless, broken and hostile submissions, one small submission each.
+
+Every test bounds what it starts, and checks the statuses, that the other checks kept
+their results, that the report is valid, the time it took, and that nothing is left running.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from grader import api
+from grader.report import Report, Status, load
+from tests.conftest import EXERCISES, FAST, replace_function, solution_text, statuses, validate
+
+Write = Callable[[dict[str, str]], Path]
+TAG = "987654"  # in the command line of every process the submissions start
+
+
+def leftovers() -> list[str]:
+    """Command lines of processes these tests started that are still running."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if TAG in cmdline or "grader.plugin" in cmdline:
+                found.append(cmdline)
+    return found
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_running() -> Iterator[None]:
+    yield
+    deadline = time.monotonic() + 5
+    while leftovers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert leftovers() == []
+
+
+def grade_with(
+    write: Write, function: str, body: str, options: api.Options = FAST, bound_s: float = 60
+) -> Report:
+    """Grade the tensors solution with one function replaced; check validity and time."""
+    source = replace_function(solution_text("tensors"), function, body)
+    started = time.monotonic()
+    report = api.grade(write({"tensors.py": source}), options)
+    assert time.monotonic() - started < bound_s
+    validate(report)
+    return report
+
+
+def only_this_lost(report: Report, check_id: str, status: Status, phrase: str) -> None:
+    found = statuses(report)
+    assert found.pop(check_id) is status, next(
+        c.message for c in report.checks() if c.id == check_id
+    )
+    message = next(c.message for c in report.checks() if c.id == check_id)
+    assert phrase in message, message
+    assert set(found.values()) == {Status.PASSED}
+
+
+def test_allocation_beyond_the_memory_limit(write_submission: Write) -> None:
+    limited = dataclasses.replace(FAST, memory_mb=8000)
+    report = grade_with(
+        write_submission, "make_full", "return torch.empty(3 * 10**9) if shape else None", limited
+    )
+    only_this_lost(report, "tensors.creating.full", Status.ERROR, "memory limit of 8,000 MB")
+
+
+def test_processes_that_never_exit_are_killed(write_submission: Write) -> None:
+    body = (
+        "import subprocess\n"
+        "for i in range(4):\n"
+        f"    subprocess.Popen(['sleep', '{TAG}'], start_new_session=i % 2 == 0)\n"
+        "return t.repeat(*repeats)"
+    )
+    report = grade_with(write_submission, "tile", body)
+    assert set(statuses(report).values()) == {Status.PASSED}
+
+
+def test_thread_flood(write_submission: Write) -> None:
+    body = (
+        "import threading, time\n"
+        "for _ in range(300):\n"
+        "    threading.Thread(target=time.sleep, args=(1000,), daemon=True).start()\n"
+        "return A.t()"
+    )
+    report = grade_with(write_submission, "transpose_matrix", body)
+    assert set(statuses(report).values()) == {Status.PASSED}
+
+
+def test_hundred_megabytes_of_output(write_submission: Write) -> None:
+    body = "import sys\nfor _ in range(100):\n    sys.stdout.write('x' * 1_000_000)\nreturn A[i]"
+    report = grade_with(write_submission, "row", body)
+    row = next(c for c in report.checks() if c.id == "tensors.slicing.row")
+    assert row.status is Status.PASSED
+    assert len(row.output) < 10_000 and "characters cut" in row.output
+
+
+def test_infinite_recursion(write_submission: Write) -> None:
+    body = "def down(n):\n    return down(n + 1)\nreturn down(0)"
+    report = grade_with(write_submission, "swap_dims", body)
+    only_this_lost(report, "tensors.manipulating.transpose", Status.ERROR, "RecursionError")
+
+
+def test_signals_sent_to_the_grader_are_ignored(write_submission: Write) -> None:
+    body = (
+        "import os, signal\n"
+        "os.kill(os.getppid(), signal.SIGTERM)\nos.kill(os.getppid(), signal.SIGINT)\n"
+        "return A[:, j]"
+    )
+    folder = write_submission(
+        {"tensors.py": replace_function(solution_text("tensors"), "column", body)}
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", str(folder), "--only", "tensors"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Total: 48 / 48 points" in proc.stdout
+    assert "ignored 2 signal(s) sent by the submission" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("function", "body", "check_id", "status", "phrase"),
+    [
+        (
+            "element",
+            "import pytest\npytest.skip('free points')",
+            "tensors.slicing.element",
+            Status.ERROR,
+            "called pytest.skip",
+        ),
+        (
+            "row_range",
+            "raise SystemExit(0)",
+            "tensors.slicing.row_range",
+            Status.ERROR,
+            "SystemExit",
+        ),
+        (
+            "make_full_like",
+            "class Anything:\n    def __eq__(self, other):\n        return True\nreturn Anything()",
+            "tensors.creating.full_like",
+            Status.FAILED,
+            "expected a torch.Tensor, got Anything",
+        ),
+        (
+            "int16_from_values",
+            "class Liar(torch.Tensor):\n    def __eq__(self, other):\n"
+            "        return True\nreturn torch.zeros(1).as_subclass(Liar)",
+            "tensors.creating.int16",
+            Status.FAILED,
+            "expected a torch.Tensor, got Liar",
+        ),
+    ],
+    ids=["pytest.skip", "SystemExit", "equals anything", "tensor subclass"],
+)
+def test_faking_a_pass_in_a_function(
+    write_submission: Write, function: str, body: str, check_id: str, status: Status, phrase: str
+) -> None:
+    only_this_lost(grade_with(write_submission, function, body), check_id, status, phrase)
+
+
+@pytest.mark.parametrize(
+    ("prelude", "phrase"),
+    [
+        (
+            "torch.allclose = lambda *a, **k: True\ntorch.equal = lambda *a, **k: True\n",
+            "replaced torch.allclose, torch.equal",
+        ),
+        (
+            "import sys\n"
+            "sys.modules['grader.checks.tensors'].assert_tensor = lambda *a, **k: None\n",
+            "replaced grader.checks.tensors.assert_tensor",
+        ),
+        ("import pytest\npytest.fail = lambda *a, **k: None\n", "replaced pytest.fail"),
+    ],
+    ids=["torch.allclose", "check module", "pytest"],
+)
+def test_patching_what_the_checks_rely_on(
+    write_submission: Write, prelude: str, phrase: str
+) -> None:
+    stubs = (EXERCISES / "tensors.py").read_text()
+    source = stubs.replace("from torch import Tensor\n", f"from torch import Tensor\n{prelude}", 1)
+    report = api.grade(write_submission({"tensors.py": source}), FAST)
+    validate(report)
+    assert report.score == 0
+    assert {c.status for c in report.checks()} == {Status.ERROR}
+    assert all(phrase in c.message for c in report.checks())
+
+
+def test_forged_results_are_ignored(write_submission: Write) -> None:
+    forge = (
+        "import json, sys\n"
+        "path = sys.argv[sys.argv.index('--grader-results') + 1]\n"
+        "with open(path, 'a') as f:\n"
+        "    f.write(json.dumps({'event': 'result', 'nodeid': 'x', 'result': {}}) + '\\n')\n"
+        "    f.write('0' * 64 + ' ' + json.dumps({'event': 'end'}) + '\\n')\n"
+        "print(json.dumps({'event': 'result', 'status': 'passed'}))\n"
+    )
+    stubs = (EXERCISES / "tensors.py").read_text()
+    source = stubs.replace("from torch import Tensor\n", f"from torch import Tensor\n{forge}", 1)
+    report = api.grade(write_submission({"tensors.py": source}), FAST)
+    validate(report)
+    assert report.score == 0
+    assert {c.status for c in report.checks()} == {Status.NOT_ATTEMPTED}
+    assert "2 forged result lines were ignored" in report.exercises[0].problem
+
+
+def test_secrets_are_not_visible_and_kept_variables_are(
+    write_submission: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_secret")
+    monkeypatch.setenv("ACTIONS_RUNTIME_TOKEN", "secret")
+    monkeypatch.setenv("COURSE_HINT", "kept")
+    body = (
+        "import os\n"
+        "assert 'GITHUB_TOKEN' not in os.environ and 'ACTIONS_RUNTIME_TOKEN' not in os.environ\n"
+        "assert os.environ.get('COURSE_HINT') == 'kept'\n"
+        "return A[i, j]"
+    )
+    kept = dataclasses.replace(FAST, keep_env=("COURSE_HINT",))
+    report = grade_with(write_submission, "element", body, kept)
+    assert set(statuses(report).values()) == {Status.PASSED}
+
+
+def test_the_submission_folder_cannot_be_changed(write_submission: Write) -> None:
+    body = (
+        "from pathlib import Path\n"
+        "Path(__file__).write_text('broken')\n"
+        "(Path(__file__).parent / 'extra.py').write_text('x = 1')\n"
+        "return A[start:stop]"
+    )
+    source = replace_function(solution_text("tensors"), "row_range", body)
+    folder = write_submission({"tensors.py": source})
+    before = hashlib.sha256((folder / "tensors.py").read_bytes()).hexdigest()
+    report = api.grade(folder, FAST)
+    assert set(statuses(report).values()) == {Status.PASSED}
+    assert hashlib.sha256((folder / "tensors.py").read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["tensors.py"]
+
+
+BAD_FILES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "invalid UTF-8": (
+        lambda f: (f / "tensors.py").write_bytes(b"x = '\xff\xfe'\n"),
+        "submission/tensors.py",
+    ),
+    "a NUL byte": (lambda f: (f / "tensors.py").write_bytes(b"x = 1\0\n"), "null bytes"),
+    "an empty file": (
+        lambda f: (f / "tensors.py").write_text(""),
+        "submission/tensors.py does not define",
+    ),
+    "a folder instead of a file": (
+        lambda f: (f / "tensors.py").mkdir(),
+        "submission/tensors.py is a folder, not a file",
+    ),
+    "a link outside the submission": (
+        lambda f: (f / "tensors.py").symlink_to(Path(sys.executable)),
+        "submission/tensors.py is a symbolic link pointing outside the submission",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_FILES))
+def test_bad_files_get_clear_statuses(write_submission: Write, kind: str) -> None:
+    make, phrase = BAD_FILES[kind]
+    folder = write_submission({})
+    make(folder)
+    started = time.monotonic()
+    report = api.grade(folder, FAST)
+    assert time.monotonic() - started < 60
+    validate(report)
+    assert report.score == 0
+    assert {c.status for c in report.checks()} == {Status.ERROR}
+    messages = {c.message for c in report.checks()}
+    assert all(phrase in m for m in messages), messages
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read a file without read permission")
+def test_unreadable_file(write_submission: Write) -> None:
+    folder = write_submission({"tensors.py": "x = 1\n"})
+    (folder / "tensors.py").chmod(0)
+    report = api.grade(folder, FAST)
+    assert all("cannot be read" in c.message for c in report.checks())
+
+
+@pytest.mark.parametrize(("signal_name", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_interrupting_grade_writes_a_valid_report(
+    write_submission: Write, tmp_path: Path, signal_name: str, code: int
+) -> None:
+    body = f"import subprocess\nsubprocess.run(['sleep', '{TAG}'])\nreturn A[i]"
+    folder = write_submission(
+        {"tensors.py": replace_function(solution_text("tensors"), "row", body)}
+    )
+    target = tmp_path / "report.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grader", str(folder), "--only", "tensors", "--json", str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not any(f"sleep {TAG}" in c for c in leftovers()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(getattr(signal, signal_name))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert f"grading was interrupted by {signal_name}" in err
+    report = load(target)
+    validate(report)
+    found = statuses(report)
+    assert found.pop("tensors.slicing.row") is Status.ERROR
+    assert Status.PASSED in set(found.values())
+    assert "interrupted" in report.exercises[0].problem
