@@ -29,6 +29,7 @@ from grader.integrity import Snapshot
 from grader.outcome import Outcome, cap_output, classify
 from grader.report import CheckResult, Status
 from grader.submission import Submission, SubmissionError, import_file
+from grader.training import Trainer
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,18 @@ def mnist(request: pytest.FixtureRequest) -> Mnist:
             message = f"the grader's MNIST files are broken: {exc}"
             raise SubmissionError(Status.ERROR, message) from None
     return state.mnist
+
+
+@pytest.fixture
+def trainer(
+    mnist: Mnist,
+    device: torch.device,
+    credit: Callable[[float, str], None],
+    progress: Callable[[str], None],
+    record_property: Callable[[str, object], None],
+) -> Trainer:
+    """Everything a trained-accuracy check needs: data, device, partial credit, progress."""
+    return Trainer(mnist, device, credit, progress, record_property)
 
 
 @pytest.fixture

@@ -144,6 +144,15 @@ def write_gradescope_bundle(zip_path: Path, spec: str) -> list[str]:
     return sorted(files)
 
 
+GRADER_OPTION = click.option(
+    "--grader",
+    "spec",
+    default=DEFAULT_SPEC,
+    show_default=True,
+    help="What pip installs the grader from (a wheel URL or a package name).",
+)
+
+
 @click.group()
 def main() -> None:
     """Build the student template or the Gradescope bundle (never with solutions)."""
@@ -151,13 +160,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--grader",
-    "spec",
-    default=DEFAULT_SPEC,
-    show_default=True,
-    help="What pip installs the grader from (a wheel URL or a package name).",
-)
+@GRADER_OPTION
 @click.option(
     "--exercises",
     "stubs",
@@ -179,13 +182,7 @@ def student(out: Path, spec: str, stubs: Path) -> None:
 
 @main.command()
 @click.argument("zip_path", metavar="OUT.zip", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--grader",
-    "spec",
-    default=DEFAULT_SPEC,
-    show_default=True,
-    help="What pip installs the grader from (a wheel URL or a package name).",
-)
+@GRADER_OPTION
 def gradescope(zip_path: Path, spec: str) -> None:
     """Write the Gradescope autograder bundle (upload it as the autograder zip)."""
     names = write_gradescope_bundle(zip_path, spec)

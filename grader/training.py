@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from grader.data import Mnist
 
 MEAN, STD = 0.1307, 0.3081
 
@@ -130,3 +134,55 @@ def fit_chunk(model: nn.Module, batches: Batches, optimizer: torch.optim.Optimiz
         optimizer.zero_grad()
         criterion(model(images), labels).backward()
         optimizer.step()
+
+
+@dataclass(frozen=True)
+class Target:
+    """A trained-accuracy check: full marks at `threshold`, none at or below `floor`."""
+
+    name: str
+    threshold: float
+    floor: float
+    max_epochs: float
+    batch_size: int = 128
+
+
+@dataclass(frozen=True)
+class Trainer:
+    """What a trained-accuracy check needs, from the plugin's `trainer` fixture."""
+
+    mnist: Mnist
+    device: torch.device
+    credit: Callable[[float, str], None]
+    progress: Callable[[str], None]
+    record: Callable[[str, object], None]
+
+    def score(
+        self, model: nn.Module, train_chunk: Callable[[Batches], object], target: Target
+    ) -> TrainingRecord:
+        """Train until the target (or the budget), record how, and give partial credit."""
+        mnist, device = self.mnist, self.device
+        train = DeviceData.from_uint8(mnist.train_images, mnist.train_labels, device)
+        test = DeviceData.from_uint8(mnist.test_images, mnist.test_labels, device)
+        record = train_until(
+            model,
+            train_chunk,
+            train,
+            test,
+            threshold=target.threshold,
+            max_epochs=target.max_epochs,
+            batch_size=target.batch_size,
+            report=self.progress,
+        )
+        self.record("training", asdict(record))
+        if not record.reached:
+            fraction = (record.accuracy - target.floor) / (target.threshold - target.floor)
+            self.credit(
+                fraction,
+                (
+                    f"{target.name}: test accuracy {100 * record.accuracy:.2f} % after "
+                    f"{record.samples / len(train):g} epochs; {100 * target.threshold:g} % earns "
+                    f"full marks, {100 * target.floor:g} % or less none"
+                ),
+            )
+        return record

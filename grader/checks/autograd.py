@@ -104,6 +104,16 @@ class TestUsingAutograd:
         assert_gradient(got, x.detach(), "zeroed_between: w.grad", (accumulated(),))
 
 
+def step(autograd: ModuleType, theta: Tensor) -> None:
+    """The student's descent_step, with the classic in-place error explained."""
+    try:
+        autograd.descent_step(theta, 0.1)
+    except RuntimeError as exc:
+        if LEAF_IN_PLACE in str(exc):
+            pytest.fail("descent_step: update theta inside `with torch.no_grad():`")
+        raise
+
+
 class TestDescentStep:
     def prepared(self) -> tuple[Tensor, Tensor, Tensor]:
         """A leaf with a known gradient: (theta, its gradient, its value)."""
@@ -117,12 +127,7 @@ class TestDescentStep:
     def test_update(self, autograd: ModuleType) -> None:
         """descent_step moves against the gradient, in place"""
         theta, grad, before = self.prepared()
-        try:
-            autograd.descent_step(theta, 0.1)
-        except RuntimeError as exc:
-            if LEAF_IN_PLACE in str(exc):
-                pytest.fail("descent_step: update theta inside `with torch.no_grad():`")
-            raise
+        step(autograd, theta)
         now = theta.detach()
         assert not torch.equal(now, before), (
             "descent_step: theta did not change; update it in place (theta -= ...), "
@@ -139,12 +144,7 @@ class TestDescentStep:
     def test_leaf_and_cleared(self, autograd: ModuleType) -> None:
         """after descent_step theta is still a leaf and its gradient is cleared"""
         theta, _, _ = self.prepared()
-        try:
-            autograd.descent_step(theta, 0.1)
-        except RuntimeError as exc:
-            if LEAF_IN_PLACE in str(exc):
-                pytest.fail("descent_step: update theta inside `with torch.no_grad():`")
-            raise
+        step(autograd, theta)
         assert theta.is_leaf and theta.requires_grad, (
             "descent_step: theta is no longer a leaf that requires grad"
         )

@@ -8,9 +8,7 @@ model and train_epoch and the grader's own evaluation.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -21,9 +19,8 @@ from torch import Tensor, nn
 from grader import loops
 from grader.architecture import assert_param_layers
 from grader.assertions import FLOAT32, assert_number, assert_shape, assert_tensor, type_name
-from grader.data import Mnist
 from grader.submission import exercise_fixture
-from grader.training import MEAN, STD, Batches, DeviceData, train_until
+from grader.training import MEAN, STD, Target, Trainer
 
 mlp = exercise_fixture("mlp")
 
@@ -239,6 +236,23 @@ class TestTrainEpoch:
         )
 
 
+class TestOnCuda:
+    @pytest.mark.points(1)
+    def test_train_epoch_on_cuda(self, mlp: ModuleType) -> None:
+        """train_epoch trains a model on the GPU from batches that start on the CPU"""
+        if not torch.cuda.is_available():
+            pytest.skip("no CUDA device here: this check runs on a machine with a GPU")
+        cuda = torch.device("cuda")
+        start, batches = loops.small_model(), loops.small_batches()
+        model = copy.deepcopy(start).to(cuda)
+        optimizer = torch.optim.SGD(model.parameters(), lr=loops.LR)
+        mlp.train_epoch(model, batches, optimizer, nn.CrossEntropyLoss(), cuda)
+        expected = loops.run(loops.CORRECT, start, batches).model
+        assert loops.same_parameters(model, expected, atol=1e-4), (
+            "train_epoch on CUDA: the parameters differ from the same loop on the CPU"
+        )
+
+
 def probe_model() -> tuple[nn.Module, list[tuple[bool, bool]]]:
     """A model with dropout (so train mode shows) that records its mode and grad state."""
     model = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(28 * 28, 10))
@@ -284,89 +298,24 @@ class TestEvaluate:
         assert_number(got, expected, "evaluate: accuracy", tol=FLOAT32)
 
 
-@dataclasses.dataclass(frozen=True)
-class Target:
-    """A trained-accuracy check: full marks at `threshold`, nothing below `floor`."""
-
-    model: str
-    threshold: float
-    floor: float
-    max_epochs: float = 3.0
-
-
-def trained_accuracy(
-    mlp: ModuleType,
-    target: Target,
-    mnist: Mnist,
-    device: torch.device,
-    credit: Callable[[float, str], None],
-    progress: Callable[[str], None],
-    record_property: Callable[[str, object], None],
-) -> None:
-    """Train the student's model with the student's train_epoch; score the grader's evaluation."""
-    train = DeviceData.from_uint8(mnist.train_images, mnist.train_labels, device)
-    test = DeviceData.from_uint8(mnist.test_images, mnist.test_labels, device)
-    model = getattr(mlp, target.model)().to(device)
+def train_with_student_loop(mlp: ModuleType, model: nn.Module, trainer: Trainer) -> Any:
+    """A chunk-training function that runs the student's train_epoch with Adam."""
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     criterion = nn.CrossEntropyLoss()
-
-    def chunk(batches: Batches) -> None:
-        mlp.train_epoch(model, batches, optimizer, criterion, device)
-
-    record = train_until(
-        model,
-        chunk,
-        train,
-        test,
-        threshold=target.threshold,
-        max_epochs=target.max_epochs,
-        report=progress,
-    )
-    record_property("training", dataclasses.asdict(record))
-    if record.reached:
-        return
-    fraction = (record.accuracy - target.floor) / (target.threshold - target.floor)
-    credit(
-        fraction,
-        f"{target.model}: test accuracy {100 * record.accuracy:.2f} % after "
-        f"{record.samples / len(train):g} epochs; {100 * target.threshold:g} % earns full "
-        f"marks, {100 * target.floor:g} % or less none",
-    )
+    return lambda batches: mlp.train_epoch(model, batches, optimizer, criterion, trainer.device)
 
 
 class TestTrainedAccuracy:
     @pytest.mark.points(3)
-    def test_logistic_regression(
-        self,
-        mlp: ModuleType,
-        mnist: Mnist,
-        device: torch.device,
-        credit: Any,
-        progress: Any,
-        record_property: Any,
-    ) -> None:
+    def test_logistic_regression(self, mlp: ModuleType, trainer: Trainer) -> None:
         """LogRegression reaches 90 % test accuracy within 3 epochs"""
-        trained_accuracy(
-            mlp,
-            Target("LogRegression", 0.90, 0.80),
-            mnist,
-            device,
-            credit,
-            progress,
-            record_property,
-        )
+        model = mlp.LogRegression().to(trainer.device)
+        chunk = train_with_student_loop(mlp, model, trainer)
+        trainer.score(model, chunk, Target("LogRegression", 0.90, 0.80, max_epochs=3))
 
     @pytest.mark.points(4)
-    def test_mlp(
-        self,
-        mlp: ModuleType,
-        mnist: Mnist,
-        device: torch.device,
-        credit: Any,
-        progress: Any,
-        record_property: Any,
-    ) -> None:
+    def test_mlp(self, mlp: ModuleType, trainer: Trainer) -> None:
         """MLP reaches 96 % test accuracy within 3 epochs"""
-        trained_accuracy(
-            mlp, Target("MLP", 0.96, 0.90), mnist, device, credit, progress, record_property
-        )
+        model = mlp.MLP().to(trainer.device)
+        chunk = train_with_student_loop(mlp, model, trainer)
+        trainer.score(model, chunk, Target("MLP", 0.96, 0.90, max_epochs=3))

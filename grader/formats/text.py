@@ -82,7 +82,7 @@ def exercise_problems(exercise: ExerciseResult, verbose: bool) -> list[str]:
     lost = [
         c
         for c in exercise.checks
-        if (c.score < c.max_score and c.status is not Status.NOT_ATTEMPTED)
+        if (c.score < c.max_score and c.status not in (Status.NOT_ATTEMPTED, Status.SKIPPED))
         or (verbose and c.status is Status.SKIPPED)
     ]
     same_reason = len({(c.status, c.message) for c in lost}) == 1
