@@ -252,7 +252,16 @@ def main(
     """Grade the exercise files in PATH (default: exercises/) and print the score.
 
     Each exercise runs in its own child process with time limits; student code never
-    runs inside this process. Use --json to keep the full report.
+    runs inside this process. Use --json or --output FORMAT=PATH to keep reports.
+
+    \b
+    Examples:
+      grade                                  grade exercises/
+      grade solutions/ --only tensors        one exercise of the reference
+      grade sub/ --output junit=report.xml   also write JUnit XML
+    \b
+    Exit codes: 0 graded, 1 under --fail-under, 2 bad usage, 3 the grader failed,
+    130/143 interrupted by Ctrl-C/SIGTERM (the report is still written).
     """
     options = api.Options(
         only=only,

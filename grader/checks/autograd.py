@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from grader.assertions import FLOAT64, assert_number, assert_tensor, plain, type_name
+from grader.functions import ReferenceLinear, apply, assert_saved_properly, backward_grads
 from grader.gradients import (
     GRADIENT,
     accumulated,
@@ -205,52 +206,6 @@ class TestGradientsByHand:
         )
         mistakes = (sign_flipped(), batch_mean_forgotten(5))
         assert_gradient(got[1], db, "softmax_regression_gradients: dL/db", mistakes)
-
-
-class ReferenceLinear(torch.autograd.Function):
-    """The grader's own linear Function, so gradcheck_linear is judged on its own."""
-
-    @staticmethod
-    def forward(ctx: Any, x: Tensor, W: Tensor, b: Tensor) -> Tensor:
-        ctx.save_for_backward(x, W)
-        return F.linear(x, W, b)
-
-    @staticmethod
-    def backward(ctx: Any, grad_y: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        x, W = ctx.saved_tensors
-        return grad_y @ W, grad_y.T @ x, grad_y.sum(0)
-
-
-def apply(function: Any, what: str, *inputs: Tensor) -> Tensor:
-    """Call Function.apply and turn the classic structural mistakes into messages."""
-    out = function.apply(*inputs)
-    assert isinstance(out, Tensor), f"{what}.forward: expected a tensor, got {type_name(out)}"
-    return out
-
-
-def backward_grads(out: Tensor, inputs: tuple[Tensor, ...], what: str) -> tuple[Tensor, ...]:
-    grad_out = torch.randn_like(out)
-    try:
-        return torch.autograd.grad(out, inputs, grad_out)
-    except RuntimeError as exc:
-        if "incorrect number of gradients" in str(exc):
-            pytest.fail(
-                f"{what}.backward: return one gradient per input of forward "
-                f"({len(inputs)} here, in the same order): {exc}"
-            )
-        raise
-
-
-def assert_saved_properly(out: Tensor, what: str) -> None:
-    """backward's tensors must go through ctx.save_for_backward, not ctx attributes."""
-    ctx: Any = out.grad_fn
-    stashed = [k for k, v in vars(ctx).items() if isinstance(v, Tensor)]
-    assert not stashed, (
-        f"{what}.forward: ctx.{stashed[0]} = ... keeps a tensor on ctx; use "
-        "ctx.save_for_backward(...) and ctx.saved_tensors (it checks for in-place changes "
-        "and avoids reference cycles)"
-    )
-    assert len(ctx.saved_tensors) > 0, f"{what}.forward: nothing was saved with save_for_backward"
 
 
 class TestCustomFunction:

@@ -1,0 +1,73 @@
+"""Fixtures the checks can ask for: device, mnist, trainer, progress and credit.
+
+Loaded with the plugin (its `pytest_plugins`); state comes from the plugin's config.stash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+
+from grader.data import Mnist, MnistError
+from grader.data import load as load_mnist
+from grader.plugin import CREDIT, STATE, emit
+from grader.report import Status
+from grader.submission import SubmissionError
+from grader.training import Trainer
+
+
+@pytest.fixture
+def device(request: pytest.FixtureRequest) -> torch.device:
+    """The device the grader was asked to use (cpu or cuda)."""
+    state = request.config.stash.get(STATE, None)
+    return torch.device(state.settings.device if state else "cpu")
+
+
+@pytest.fixture
+def mnist(request: pytest.FixtureRequest) -> Mnist:
+    """MNIST as uint8 tensors, read once per child process from the folder the parent found."""
+    state = request.config.stash.get(STATE, None)
+    if state is None or state.settings.data_dir is None:
+        pytest.skip("MNIST was not provided to this run")
+    if state.mnist is None:
+        try:
+            state.mnist = load_mnist(state.settings.data_dir)
+        except MnistError as exc:
+            message = f"the grader's MNIST files are broken: {exc}"
+            raise SubmissionError(Status.ERROR, message) from None
+    return state.mnist
+
+
+@pytest.fixture
+def trainer(
+    mnist: Mnist,
+    device: torch.device,
+    credit: Callable[[float, str], None],
+    progress: Callable[[str], None],
+    record_property: Callable[[str, object], None],
+) -> Trainer:
+    """Everything a trained-accuracy check needs: data, device, partial credit, progress."""
+    return Trainer(mnist, device, credit, progress, record_property)
+
+
+@pytest.fixture
+def progress(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Call progress(text) from a long check; the parent shows it while it waits."""
+
+    def report(text: str) -> None:
+        emit(request.config, event="progress", nodeid=request.node.nodeid, text=text)
+
+    return report
+
+
+@pytest.fixture
+def credit(request: pytest.FixtureRequest) -> Any:
+    """Call credit(fraction, message) to award part of a check's points."""
+
+    def award(fraction: float, message: str) -> None:
+        request.node.stash[CREDIT] = (min(max(fraction, 0.0), 1.0), message)
+
+    return award
