@@ -53,7 +53,7 @@ class Limits:
     """Per-exercise limits for the child process and everything it starts."""
 
     memory_mb: int | None = None
-    processes: int = 256
+    extra_tasks: int = 1024
     open_files: int = 1024
 
 
@@ -73,18 +73,40 @@ def scrubbed_env(keep: Iterable[str], overrides: dict[str, str]) -> dict[str, st
 
 
 def apply_limits(limits: Limits) -> Callable[[], None]:
-    """A preexec function: set the rlimits in the child before it runs Python."""
+    """A preexec function: set the rlimits in the child before it runs Python.
+
+    The process limit counts every process and thread of the user, so it is set relative
+    to what the user runs now (counted here, before the fork).
+    """
+    tasks = user_tasks() + limits.extra_tasks
 
     def preexec() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
         if limits.memory_mb:
             size = limits.memory_mb * 2**20
             resource.setrlimit(resource.RLIMIT_AS, (size, size))
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     return preexec
+
+
+def user_tasks() -> int:
+    """Processes and threads this user runs now: RLIMIT_NPROC counts all of them."""
+    uid, total = str(os.getuid()), 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            fields = dict(
+                line.split(":", 1)
+                for line in (entry / "status").read_text().splitlines()
+                if line.startswith(("Uid:", "Threads:"))
+            )
+            if fields["Uid"].split()[0] == uid:
+                total += int(fields["Threads"])
+    return total
 
 
 def marked_processes(token: str) -> list[int]:
