@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from grader import github
 from grader.cli import main
-from grader.formats import WRITERS, Format, classroom, gradescope, junit, markdown
+from grader.formats import WRITERS, Format, classroom, gradescope, junit, markdown, text
 from grader.report import CheckResult, Environment, ExerciseResult, Report, Status, dumps, load
 from tests.conftest import SOLUTIONS
 
@@ -189,3 +191,12 @@ def test_bad_output_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["--output", "yaml=x.yml"])
     assert result.exit_code == 2
     assert "expected FORMAT=PATH" in result.stderr
+
+
+def test_text_summary_names_exercises_that_were_not_graded(saved: Report) -> None:
+    skipped = ExerciseResult("lenet", (), 0.0, "not graded: grading was interrupted by SIGINT")
+    report = dataclasses.replace(saved, exercises=(*saved.exercises, skipped))
+    shown = click.unstyle(text.render(report))
+    assert "lenet: not graded: grading was interrupted by SIGINT" in shown
+    assert "FAIL tensors.slicing.row  [0/1]" in shown
+    assert "todo tensors: 1 checks wait for you to write:\n      load" in shown

@@ -35,7 +35,9 @@ def points(value: float) -> str:
 
 def exercise_line(exercise: ExerciseResult) -> str:
     counts = Counter(c.status for c in exercise.checks)
-    parts = [f"{n} {s.value.replace('_', ' ')}" for s in Status if (n := counts[s])]
+    parts = [f"{n} {s.value.replace('_', ' ')}" for s in Status if (n := counts[s])] or [
+        "no checks"
+    ]
     score = f"{points(exercise.score)} / {points(exercise.max_score)}"
     full = exercise.score == exercise.max_score
     styled = click.style(score.rjust(13), fg="green" if full else "red", bold=True)
@@ -79,6 +81,9 @@ def shared_problem_lines(exercise: ExerciseResult, lost: list[CheckResult]) -> l
 
 
 def exercise_problems(exercise: ExerciseResult, verbose: bool) -> list[str]:
+    if not exercise.checks and exercise.problem:
+        tag = click.style(SYMBOLS[Status.ERROR], fg=COLOURS[Status.ERROR], bold=True)
+        return [f"  {tag} {exercise.name}: {exercise.problem}"]
     lost = [
         c
         for c in exercise.checks
