@@ -8,7 +8,8 @@ layers (ReLU or not, max, average or no pooling), whichever style the student us
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,12 +75,15 @@ class CourseLeNet(nn.Module):
         return logits
 
 
-def reference_table(batch: int) -> list[LayerRow]:
-    """Expected parameters and output shapes per layer, from torchinfo on SPEC."""
-    rows = param_rows(summary_rows(CourseLeNet(), (batch, 1, 28, 28), torch.device("cpu")))
-    return [
+@functools.cache
+def reference_table(batch: int) -> tuple[LayerRow, ...]:
+    """Expected parameters and output shapes per layer, from torchinfo on SPEC (once)."""
+    with torch.random.fork_rng():  # the checks' random stream stays as the seed left it
+        model = CourseLeNet()
+    rows = param_rows(summary_rows(model, (batch, 1, 28, 28), torch.device("cpu")))
+    return tuple(
         LayerRow(spec.label, r.kind, r.params, r.output) for spec, r in zip(SPEC, rows, strict=True)
-    ]
+    )
 
 
 def causes(module: nn.Module | None, spec: LayerSpec | None) -> str:
@@ -98,7 +102,7 @@ def causes(module: nn.Module | None, spec: LayerSpec | None) -> str:
     return "; ".join(found)
 
 
-def diagnose_layers(model: nn.Module, got: list[LayerRow], expected: list[LayerRow]) -> str:
+def diagnose_layers(model: nn.Module, got: Sequence[LayerRow], expected: Sequence[LayerRow]) -> str:
     """A table, expected versus got per layer in forward order, with the likely cause."""
     modules = dict(model.named_modules())
     lines = [f"    {'layer':<7}{'params':>9} {'got':>9}   {'output':<17}{'got':<17}your layer"]

@@ -11,7 +11,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -172,8 +172,3 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def with_status(check: CheckResult, status: Status, message: str) -> CheckResult:
-    """The same check, scored zero with another status (used when a check never ran)."""
-    return replace(check, status=status, score=0.0, message=message)
