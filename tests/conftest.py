@@ -20,8 +20,28 @@ SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
-# The project's own data setting; CI and these tests read the read-only copy beside the repo.
-os.environ.setdefault(data.ENV_VAR, str(SHARED_DATA))
+
+
+def find_mnist() -> Path | None:
+    """MNIST where the grader looks ($GRADER_DATA_DIR, then the cache), else ../shared/data.
+
+    Never downloads: a test run without MNIST skips the tests that need it.
+    """
+    for root in (*data.candidates(None), SHARED_DATA):
+        if data.has_mnist(root):
+            return root.resolve()
+    return None
+
+
+MNIST_ROOT = find_mnist()
+HOW_TO_GET_MNIST = (
+    f"run `grade solutions/` once to download it, or set {data.ENV_VAR} to a folder holding "
+    "MNIST/raw/*-ubyte.gz"
+)
+NO_MNIST = f"needs MNIST: {HOW_TO_GET_MNIST}"
+if MNIST_ROOT is not None:
+    # Every grade run of the tests, in this process or a subprocess, reads this copy.
+    os.environ[data.ENV_VAR] = str(MNIST_ROOT)
 
 FAST = api.Options(only=("tensors",), timeout_s=60, check_timeout_s=5, threads=1, download=False)
 
@@ -73,11 +93,36 @@ def write_submission(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
     return write
 
 
+def pytest_report_header() -> str:
+    if MNIST_ROOT is not None:
+        return f"MNIST: {MNIST_ROOT}"
+    looked = f"${data.ENV_VAR}, {data.default_cache()}, {SHARED_DATA}"
+    return f"MNIST: not found in {looked}; the tests that need it skip"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line at the end that says how many tests skipped for lack of MNIST and what to do."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    count = sum(NO_MNIST in str(getattr(report, "longrepr", "")) for report in skipped)
+    if count:
+        terminalreporter.write_line(
+            f"{count} tests skipped: MNIST not found; {HOW_TO_GET_MNIST}", yellow=True
+        )
+
+
 @pytest.fixture(scope="session")
-def solutions_report() -> Report:
+def mnist_root() -> Path:
+    """The MNIST the tests use; a test that asks for it is skipped, in one line, without it."""
+    if MNIST_ROOT is None:
+        pytest.skip(NO_MNIST)
+    return MNIST_ROOT
+
+
+@pytest.fixture(scope="session")
+def solutions_report(mnist_root: Path) -> Report:
     return api.grade(SOLUTIONS, api.Options(threads=1, download=False))
 
 
 @pytest.fixture(scope="session")
-def exercises_report() -> Report:
+def exercises_report(mnist_root: Path) -> Report:
     return api.grade(EXERCISES, api.Options(threads=1, download=False))

@@ -56,7 +56,7 @@ def test_cuda_without_a_gpu_is_a_usage_error() -> None:
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    code, _, err = run_cli(str(SOLUTIONS), "--device", "cuda")
+    code, _, err = run_cli(str(SOLUTIONS), "--only", "tensors", "--device", "cuda")
     assert code == 2
     assert "--device cuda: torch sees no CUDA device" in err
 
@@ -89,6 +89,7 @@ def test_text_summary_lists_what_to_fix() -> None:
     assert "\x1b[" not in out, "no colour codes when stdout is not a terminal"
 
 
+@pytest.mark.usefixtures("mnist_root")
 def test_real_subprocess_grades_solutions_with_exit_zero(tmp_path: Path) -> None:
     target = tmp_path / "report.json"
     proc = subprocess.run(
@@ -113,7 +114,9 @@ def test_real_subprocess_usage_and_internal_error_codes(tmp_path: Path) -> None:
     assert "'yaml' is not one of 'text', 'json'" in usage.stderr
     blocked = tmp_path / "file"
     blocked.write_text("")
-    unwritable = run_cli(str(SOLUTIONS), "--json", str(blocked / "report.json"))
+    unwritable = run_cli(
+        str(SOLUTIONS), "--only", "tensors", "--json", str(blocked / "report.json")
+    )
     assert unwritable[0] == 2
     assert "cannot write" in unwritable[2]
 
@@ -123,7 +126,11 @@ def test_grader_failure_exits_with_three(tmp_path: Path) -> None:
     (tmp_path / "pytest.py").write_text("raise SystemExit(4)\n")
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     proc = subprocess.run(
-        [*GRADE.split(), str(SOLUTIONS)], capture_output=True, text=True, timeout=300, env=env
+        [*GRADE.split(), str(SOLUTIONS), "--only", "tensors"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert proc.returncode == 3, proc.stderr
     assert "grade: internal error: collecting the checks of tensors failed" in proc.stderr

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import gzip
-import os
+import shutil
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 from grader import data
 from grader.cli import main
 from grader.training import MEAN, STD, Batches, DeviceData, accuracy
-from tests.conftest import SHARED_DATA, SOLUTIONS
+from tests.conftest import SOLUTIONS
 
 
 def idx_bytes(array: torch.Tensor) -> bytes:
@@ -111,9 +112,26 @@ def test_bad_header_is_an_error(isolated: Path) -> None:
         data.verify(isolated / "d")
 
 
-def test_real_mnist_from_the_read_only_folder() -> None:
-    before = sorted(os.listdir(SHARED_DATA / "MNIST" / "raw"))
-    root = data.locate(SHARED_DATA, download=False)
+@pytest.fixture
+def read_only_mnist(mnist_root: Path, tmp_path: Path) -> Iterator[Path]:
+    """A copy of the tests' MNIST whose files and folders have no write bits."""
+    raw = tmp_path / "ro" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for stem in data.FILES.values():
+        source = data.raw_file(mnist_root, stem)
+        assert source is not None
+        shutil.copy(source, raw / source.name)
+    for path in (*raw.iterdir(), raw, raw.parent, raw.parent.parent):
+        path.chmod(path.stat().st_mode & ~0o222)
+    yield raw.parent.parent
+    for path in (raw.parent.parent, raw.parent, raw):
+        path.chmod(0o755)
+
+
+def test_real_mnist_from_a_read_only_folder(read_only_mnist: Path) -> None:
+    raw = read_only_mnist / "MNIST" / "raw"
+    before = {path.name: path.stat().st_mtime_ns for path in raw.iterdir()}
+    root = data.locate(read_only_mnist, download=False)
     shapes = data.verify(root)
     mnist = data.load(root)
     assert shapes["train_images"] == (60_000, 28, 28)
@@ -122,7 +140,8 @@ def test_real_mnist_from_the_read_only_folder() -> None:
     pixels = mnist.train_images.double() / 255
     assert abs(pixels.mean().item() - 0.1306604762738429) < 1e-12
     assert abs(pixels.std().item() - 0.30810780385646264) < 1e-6
-    assert sorted(os.listdir(SHARED_DATA / "MNIST" / "raw")) == before, "nothing written there"
+    after = {path.name: path.stat().st_mtime_ns for path in raw.iterdir()}
+    assert after == before, "nothing written there"
 
 
 def test_device_data_normalises_and_batches_cover_every_sample() -> None:

@@ -13,6 +13,9 @@ from grader import api
 from grader.report import Report, Status
 from tests.conftest import FAST, solution_text, validate
 
+# The exercise trains on MNIST, so grading it needs the data (skipped in one line without).
+pytestmark = pytest.mark.usefixtures("mnist_root")
+
 # Everything except the trained-accuracy check, which the solutions run covers.
 ARCHITECTURE = dataclasses.replace(
     FAST, only=("lenet",), select=("lenet.forward", "lenet.architecture", "lenet.questions")

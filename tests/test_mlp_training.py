@@ -10,6 +10,9 @@ from grader import api
 from grader.report import Report
 from tests.conftest import FAST, SOLUTIONS
 
+# The exercise trains on MNIST, so grading it needs the data (skipped in one line without).
+pytestmark = pytest.mark.usefixtures("mnist_root")
+
 ONLY = dataclasses.replace(FAST, only=("mlp",), check_timeout_s=240, timeout_s=600, threads=2)
 
 

@@ -29,6 +29,9 @@ def test_project_ci_installs_as_the_readme_says_and_runs_the_tests() -> None:
     assert "download.pytorch.org/whl/cpu" in runs
     assert 'pip install -e ".[dev]"' in runs and "pytest" in runs
     assert 'pip install -e ".[dev]"' in (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert 'env -u GRADER_DATA_DIR HOME="$fresh/home"' in ci, "the two commands as a new user"
+    assert 'pip install -e ".[dev]" && grade solutions/' in ci
 
 
 def test_student_template_has_stubs_and_workflow_but_no_solutions(tmp_path: Path) -> None:
