@@ -1,48 +1,44 @@
-"""Benchmarks, as ratios against a baseline measured in the same run on the same machine.
+"""Grading speed as ratios against a naive grader, measured in one run on the same machine.
 
-1. `grade solutions/` per exercise (wall time of the whole grading pipeline).
-2. One training epoch of the course's MLP on the 60,000 MNIST training images, batch 128:
-   the grader's path (tensors loaded once, normalised on the device, batches by seeded
-   permutation and slicing) against the usual torchvision Dataset + DataLoader path.
+Every timing is a whole process (start-up and imports included), the median of --repeats:
 
-    python benchmarks/bench_grading.py --data-dir ../shared/data [--epochs 1] [--skip-grade]
+1. baseline: benchmarks/naive_grader.py, a naive grader (torchvision Dataset + DataLoader,
+   batch 64, Adam, one epoch each of LogRegression, MLP and LeNet, test accuracy after each);
+2. the three trained-accuracy checks: grade solutions/ --only mlp --only lenet --check ...;
+3. the whole grade solutions/;
+4. a student's first feedback: grade exercises/ --only tensors.
+
+    python benchmarks/bench_grading.py --data-dir ../shared/data [--repeats 3] [--device cpu]
 """
 
 from __future__ import annotations
 
 import gzip
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
-import torch
-from torch import nn
-from torch.utils.data import DataLoader
-from torchvision import datasets, transforms
 
-from grader import api, data, exercises
-from grader.training import MEAN, STD, DeviceData, shuffled_chunks
+from grader import data
 
 ROOT = Path(__file__).resolve().parents[1]
+GRADE = [sys.executable, "-m", "grader"]
+ACCURACY_CHECKS = ["--check", "mlp.trained_accuracy", "--check", "lenet.trained_accuracy"]
 
 
-def mlp() -> nn.Module:
-    return nn.Sequential(nn.Flatten(), nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 10))
+@dataclass(frozen=True)
+class Target:
+    """A promise of the project: `ratio` measured against the baseline, or seconds."""
 
-
-def epoch(model: nn.Module, batches: object) -> float:
-    """The course's loop over any iterable of (images, labels); returns seconds."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    criterion = nn.CrossEntropyLoss()
-    started = time.perf_counter()
-    for images, labels in batches:  # type: ignore[attr-defined]
-        optimizer.zero_grad()
-        criterion(model(images), labels).backward()
-        optimizer.step()
-    return time.perf_counter() - started
+    text: str
+    met: bool
 
 
 def torchvision_root(root: Path, into: Path) -> Path:
@@ -60,50 +56,73 @@ def torchvision_root(root: Path, into: Path) -> Path:
     return into
 
 
-def bench_data_paths(root: Path, epochs: int) -> None:
-    torch.manual_seed(0)
-    mnist = data.load(root)
-    train = DeviceData.from_uint8(mnist.train_images, mnist.train_labels, torch.device("cpu"))
-    chunks = shuffled_chunks(train, 128, len(train), seed=0)
-    with tempfile.TemporaryDirectory() as tmp:
-        transform = transforms.Compose(
-            [transforms.ToTensor(), transforms.Normalize((MEAN,), (STD,))]
-        )
-        dataset = datasets.MNIST(
-            str(torchvision_root(root, Path(tmp))), train=True, download=False, transform=transform
-        )
-        loader = DataLoader(dataset, batch_size=128, shuffle=True)
-        for index in range(epochs):
-            ours = epoch(mlp(), next(chunks))
-            theirs = epoch(mlp(), loader)
-            print(
-                f"epoch {index + 1}: grader path {ours:.2f} s, torchvision DataLoader path "
-                f"{theirs:.2f} s, ratio {theirs / ours:.1f}x"
-            )
+def timed(command: Sequence[str]) -> float:
+    """Seconds one whole process takes; a failing command stops the benchmark."""
+    started = time.perf_counter()
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+    return seconds
 
 
-def bench_grading(root: Path) -> None:
-    for exercise in exercises.EXERCISES:
-        options = api.Options(only=(exercise.name,), data_dir=root, download=False)
-        started = time.perf_counter()
-        report = api.grade(ROOT / "solutions", options)
-        print(
-            f"grade solutions/ --only {exercise.name}: {time.perf_counter() - started:.1f} s "
-            f"({report.score:g}/{report.max_score:g})"
-        )
+def commands(root: Path, torchvision_data: Path, device: str) -> dict[str, list[str]]:
+    common = ["--data-dir", str(root), "--no-download", "--device", device]
+    return {
+        "naive grader (baseline)": [
+            sys.executable,
+            str(ROOT / "benchmarks" / "naive_grader.py"),
+            str(torchvision_data),
+        ],
+        "the three accuracy checks": [
+            *GRADE,
+            "solutions",
+            "--only",
+            "mlp",
+            "--only",
+            "lenet",
+            *ACCURACY_CHECKS,
+            *common,
+        ],
+        "grade solutions/": [*GRADE, "solutions", *common],
+        "grade exercises/ --only tensors": [*GRADE, "exercises", "--only", "tensors", *common],
+    }
+
+
+def targets(medians: dict[str, float]) -> list[Target]:
+    base = medians["naive grader (baseline)"]
+    accuracy = base / medians["the three accuracy checks"]
+    whole = medians["grade solutions/"] / base
+    first = medians["grade exercises/ --only tensors"]
+    return [
+        Target(f"accuracy checks {accuracy:.2f}x faster than the baseline (>= 3x)", accuracy >= 3),
+        Target(
+            f"grade solutions/ takes {whole:.2f}x the baseline's time (<= 0.45x)", whole <= 0.45
+        ),
+        Target(f"first feedback in {first:.2f} s (< 3 s)", first < 3),
+    ]
 
 
 @click.command()
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None)
-@click.option("--epochs", type=int, default=1)
-@click.option("--skip-grade", is_flag=True)
-def main(data_dir: Path | None, epochs: int, skip_grade: bool) -> None:
+@click.option("--repeats", type=click.IntRange(1), default=3, show_default=True)
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+def main(data_dir: Path | None, repeats: int, device: str) -> None:
     root = data.locate(data_dir, download=False)
-    python = sys.version.split()[0]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, python {python}")
-    if not skip_grade:
-        bench_grading(root)
-    bench_data_paths(root, epochs)
+    times: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = commands(root, torchvision_root(root, Path(tmp)), device)
+        for index in range(repeats):
+            for name, command in runs.items():
+                times.setdefault(name, []).append(timed(command))
+                print(f"run {index + 1}/{repeats}: {name}: {times[name][-1]:.1f} s", flush=True)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    print(f"\nmedians of {repeats} ({sys.version.split()[0]}, device {device}):")
+    for name, seconds in medians.items():
+        spread = f"{min(times[name]):.1f}-{max(times[name]):.1f}"
+        print(f"  {name:<34}{seconds:7.1f} s  ({spread})")
+    for target in targets(medians):
+        print(f"  {'met' if target.met else 'MISSED':<7}{target.text}")
 
 
 if __name__ == "__main__":

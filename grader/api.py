@@ -18,8 +18,9 @@ from grader import __version__, data
 from grader.errors import GradingInterrupted, UsageError
 from grader.exercises import Exercise, select
 from grader.report import Environment, ExerciseResult, Report
-from grader.runner import ExerciseRun, Progress, RunSettings, run_exercise
+from grader.runner import ExerciseRun, Progress, RunSettings
 from grader.sandbox import Limits, physical_memory_mb
+from grader.schedule import run_all
 
 
 class Device(str, enum.Enum):
@@ -32,6 +33,11 @@ class Device(str, enum.Enum):
 
 def default_threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
+
+
+def default_jobs(threads: int) -> int:
+    """Exercises side by side: as many as the cores hold at `threads` torch threads each."""
+    return max(1, (os.cpu_count() or 1) // threads)
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class Options:
     select: tuple[str, ...] = ()
     memory_mb: int | None = None
     keep_env: tuple[str, ...] = ()
+    jobs: int | None = None  # None: default_jobs(threads)
 
 
 def check_submission(path: Path) -> Path:
@@ -82,28 +89,30 @@ def grade(path: Path, options: Options = Options(), progress: Progress | None = 
         limits=limits(options, exercises),
         keep_env=options.keep_env,
     )
-    runs: list[ExerciseRun] = []
-    for exercise in exercises:
-        runs.append(run_exercise(exercise, settings, progress or _quiet))
-        if runs[-1].interrupted:
-            break
+    jobs = options.jobs or default_jobs(options.threads)
+    runs = run_all(exercises, settings, progress or _quiet, jobs)
+    interrupted = next((run.interrupted for run in runs.values() if run.interrupted), "")
+    interrupted = interrupted or settings.stop.signal_name
     report = Report(
         grader_version=__version__,
         submission=str(path),
         started_at=started_at,
         duration_s=round(time.monotonic() - started, 3),
-        environment=environment(settings, runs),
-        exercises=tuple(run.result for run in runs) + not_graded(exercises[len(runs) :], runs),
+        environment=environment(settings, [runs[e.name] for e in exercises if e.name in runs]),
+        exercises=tuple(
+            runs[e.name].result if e.name in runs else not_graded(e, interrupted) for e in exercises
+        ),
     )
-    if runs and runs[-1].interrupted:
-        raise GradingInterrupted(report, runs[-1].interrupted)
+    if interrupted:
+        raise GradingInterrupted(report, interrupted)
     return report
 
 
-def not_graded(rest: tuple[Exercise, ...], runs: list[ExerciseRun]) -> tuple[ExerciseResult, ...]:
-    """The exercises an interruption left out, listed so the report says so."""
-    why = f"not graded: grading was interrupted by {runs[-1].interrupted}" if runs else ""
-    return tuple(ExerciseResult(e.name, (), 0.0, why) for e in rest)
+def not_graded(exercise: Exercise, interrupted: str) -> ExerciseResult:
+    """An exercise an interruption left out, listed so the report says so."""
+    return ExerciseResult(
+        exercise.name, (), 0.0, f"not graded: grading was interrupted by {interrupted}"
+    )
 
 
 def limits(options: Options, exercises: tuple[Exercise, ...]) -> Limits:
@@ -126,14 +135,24 @@ def find_data(exercises: tuple[Exercise, ...], options: Options) -> Path | None:
 
 def environment(settings: RunSettings, runs: list[ExerciseRun]) -> Environment:
     """Where the checks ran, as the children's torch reported it."""
+    reported = next((run for run in runs if run.torch_version), None)
     return Environment(
-        device=runs[0].device if runs else settings.device,
-        torch_version=runs[0].torch_version if runs else "",
+        device=reported.device if reported else resolve_device(settings.device),
+        torch_version=reported.torch_version if reported else "",
         python_version=platform.python_version(),
         seed=settings.seed,
         threads=settings.threads,
         platform=platform.platform(terse=True),
     )
+
+
+def resolve_device(requested: str) -> str:
+    """'auto' as a child would resolve it, for a run interrupted before any child reported."""
+    if requested != Device.AUTO.value:
+        return requested
+    import torch  # only on this rare path: the grade process does not need torch otherwise
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _quiet(name: str, done: int, total: int, note: str) -> None:

@@ -7,11 +7,13 @@ results arrive as JSON lines in a separate file that the plugin flushes per even
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import channel
+from grader.errors import Terminated
 from grader.sandbox import MARKER, Limits, apply_limits, copy_submission, kill_all, scrubbed_env
 
 PLUGIN_ARGS = (
@@ -30,7 +33,7 @@ PLUGIN_ARGS = (
     "no:cacheprovider",
     "--noconftest",
     "--assert=plain",
-    "--tb=short",
+    "--tb=native",
     "-q",
     "-o",
     "console_output_style=classic",
@@ -124,6 +127,129 @@ def prepare(workdir: Path, sandbox: Sandbox, options: list[str]) -> list[str]:
     return [*options, "--grader-submission", str(copy)]
 
 
+class Stop:
+    """Set by the main thread when grading is interrupted, so that children waited on in other
+    threads (exercises graded side by side) stop the same way as the one in the main thread."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.error: type[KeyboardInterrupt] = KeyboardInterrupt
+
+    def set(self, error: BaseException) -> None:
+        self.error = type(error) if isinstance(error, KeyboardInterrupt) else KeyboardInterrupt
+        self.event.set()
+
+    def check(self) -> None:
+        if self.event.is_set():
+            raise self.error
+
+    @property
+    def signal_name(self) -> str:
+        """The signal that stopped grading, or '' while it has not."""
+        if not self.event.is_set():
+            return ""
+        return "SIGTERM" if issubclass(self.error, Terminated) else "SIGINT"
+
+
+class Child:
+    """A child pytest started ahead of its turn: it imports torch and pytest, then waits for
+    the signing key, which `wait` sends; no check and no student code runs before that.
+
+    Starting the next exercise's child while the current one runs hides its start-up (most
+    of it importing torch) behind the current exercise's work.
+    """
+
+    def __init__(
+        self,
+        targets: Sequence[str],
+        options: Sequence[str],
+        *,
+        threads: int,
+        sandbox: Sandbox = Sandbox(),
+    ) -> None:
+        self.key, self.token = channel.new_key(), secrets.token_hex(8)
+        self.closed = False
+        self.tmp = tempfile.TemporaryDirectory(prefix="grade-")
+        self.workdir = Path(self.tmp.name)
+        (self.workdir / "cwd").mkdir()
+        self.results_path = self.workdir / "results.jsonl"
+        read_fd, self.write_fd = os.pipe()
+        try:
+            private = ["--grader-results", str(self.results_path), "--grader-key-fd", str(read_fd)]
+            args = prepare(self.workdir, sandbox, [*options, *private])
+            with (self.workdir / "pytest.log").open("wb") as log:
+                self.proc = subprocess.Popen(
+                    pytest_command(targets, args),
+                    cwd=self.workdir / "cwd",
+                    env=child_env(threads, sandbox.keep_env, self.token),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    pass_fds=(read_fd,),
+                    preexec_fn=apply_limits(sandbox.limits),
+                )
+        except BaseException:
+            self.close_pipe()
+            self.tmp.cleanup()
+            raise
+        finally:
+            os.close(read_fd)
+
+    def wait(
+        self,
+        deadline: float,
+        on_event: Callable[[Event], None] = lambda event: None,
+        stop: Stop | None = None,
+    ) -> ChildRun:
+        """Let the child run its checks until it ends or `deadline` (time.monotonic) passes;
+        raise KeyboardInterrupt (or Terminated) in this thread when `stop` is set."""
+        results = Channel(self.results_path, self.key, on_event)
+        with contextlib.suppress(BrokenPipeError):  # a child that already died reads nothing
+            os.write(self.write_fd, self.key)
+        self.close_pipe()
+        timed_out = False
+        try:
+            while self.proc.poll() is None:
+                if time.monotonic() > deadline:
+                    timed_out = True
+                    break
+                time.sleep(POLL_S)
+                results.drain()
+                if stop is not None:
+                    stop.check()
+        finally:
+            self.close()
+        results.drain()
+        log_text = (self.workdir / "pytest.log").read_text(encoding="utf-8", errors="replace")
+        self.tmp.cleanup()
+        return ChildRun(
+            tuple(results.events),
+            self.proc.returncode,
+            timed_out,
+            log_text[-20000:],
+            results.forged,
+        )
+
+    def close(self) -> None:
+        """Kill the child and everything it started; safe to call more than once."""
+        if not self.closed:
+            kill_all(self.proc.pid, self.token)
+            self.proc.wait()
+            self.closed = True
+        self.close_pipe()
+
+    def close_pipe(self) -> None:
+        if self.write_fd >= 0:
+            os.close(self.write_fd)
+            self.write_fd = -1
+
+    def discard(self) -> None:
+        """Kill a child that will never get its turn, and remove its folder."""
+        self.close()
+        self.tmp.cleanup()
+
+
 def run_child(
     targets: Sequence[str],
     options: Sequence[str],
@@ -134,45 +260,4 @@ def run_child(
     sandbox: Sandbox = Sandbox(),
 ) -> ChildRun:
     """Run pytest on `targets` until it ends or `deadline` (time.monotonic) passes."""
-    key, token = channel.new_key(), secrets.token_hex(8)
-    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
-        workdir = Path(tmp)
-        (workdir / "cwd").mkdir()
-        results = Channel(workdir / "results.jsonl", key, on_event)
-        read_fd, write_fd = os.pipe()
-        args = prepare(
-            workdir,
-            sandbox,
-            [*options, "--grader-results", str(results.path), "--grader-key-fd", str(read_fd)],
-        )
-        with (workdir / "pytest.log").open("wb") as log:
-            proc = subprocess.Popen(
-                pytest_command(targets, args),
-                cwd=workdir / "cwd",
-                env=child_env(threads, sandbox.keep_env, token),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                pass_fds=(read_fd,),
-                preexec_fn=apply_limits(sandbox.limits),
-            )
-        os.close(read_fd)
-        with os.fdopen(write_fd, "wb") as pipe:
-            pipe.write(key)
-        timed_out = False
-        try:
-            while proc.poll() is None:
-                if time.monotonic() > deadline:
-                    timed_out = True
-                    break
-                time.sleep(POLL_S)
-                results.drain()
-        finally:
-            kill_all(proc.pid, token)
-            proc.wait()
-        results.drain()
-        log_text = (workdir / "pytest.log").read_text(encoding="utf-8", errors="replace")
-        return ChildRun(
-            tuple(results.events), proc.returncode, timed_out, log_text[-20000:], results.forged
-        )
+    return Child(targets, options, threads=threads, sandbox=sandbox).wait(deadline, on_event)

@@ -199,6 +199,12 @@ def emit(report: Report, fmt: Format, outputs: list[tuple[Format, Path]], verbos
     help="torch threads in the checks.",
 )
 @click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Exercises graded side by side, each in its own process "
+    "[default: CPU cores // --threads].",
+)
+@click.option(
     "--fail-under",
     type=click.FloatRange(0, 100),
     help="Exit with 1 when the score is below this percentage.",
@@ -242,6 +248,7 @@ def main(
     timeout_s: float | None,
     check_timeout_s: float | None,
     threads: int,
+    jobs: int | None,
     fail_under: float | None,
     data_dir: Path | None,
     download: bool,
@@ -270,6 +277,7 @@ def main(
         timeout_s=timeout_s,
         check_timeout_s=check_timeout_s,
         threads=threads,
+        jobs=jobs,
         data_dir=data_dir,
         download=download,
         select=select,

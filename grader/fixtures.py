@@ -1,4 +1,4 @@
-"""Fixtures the checks can ask for: device, mnist, trainer, progress and credit.
+"""Fixtures the checks can ask for: device, mnist, prepared, trainer, progress and credit.
 
 Loaded with the plugin (its `pytest_plugins`); state comes from the plugin's config.stash.
 """
@@ -16,7 +16,7 @@ from grader.data import load as load_mnist
 from grader.plugin import CREDIT, STATE, emit
 from grader.report import Status
 from grader.submission import SubmissionError
-from grader.training import Trainer
+from grader.training import Prepared, Trainer
 
 
 @pytest.fixture
@@ -42,15 +42,26 @@ def mnist(request: pytest.FixtureRequest) -> Mnist:
 
 
 @pytest.fixture
+def prepared(request: pytest.FixtureRequest, mnist: Mnist, device: torch.device) -> Prepared:
+    """MNIST normalised on the device, once per process and device, shared by the checks."""
+    state = request.config.stash[STATE]
+    key = str(device)
+    if key not in state.prepared:
+        state.prepared[key] = Prepared.from_mnist(mnist, device)
+    return state.prepared[key]
+
+
+@pytest.fixture
 def trainer(
-    mnist: Mnist,
-    device: torch.device,
+    request: pytest.FixtureRequest,
+    prepared: Prepared,
     credit: Callable[[float, str], None],
     progress: Callable[[str], None],
     record_property: Callable[[str, object], None],
 ) -> Trainer:
-    """Everything a trained-accuracy check needs: data, device, partial credit, progress."""
-    return Trainer(mnist, device, credit, progress, record_property)
+    """Everything a trained-accuracy check needs: data, seed, partial credit, progress."""
+    seed = request.config.stash[STATE].settings.seed
+    return Trainer(prepared, seed, credit, progress, record_property)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from grader.integrity import Snapshot
 from grader.outcome import Outcome, cap_output, classify
 from grader.report import CheckResult, Status
 from grader.submission import Submission, SubmissionError, import_file
+from grader.training import Prepared
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class State:
     key: bytes = b""
     modules: dict[str, ModuleType | SubmissionError] = field(default_factory=dict)
     mnist: Mnist | None = None
+    prepared: dict[str, Prepared] = field(default_factory=dict)
     snapshot: Snapshot | None = None
     tampered: str = ""
 

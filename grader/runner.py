@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.child import ChildRun, Event, Sandbox, run_child
+from grader.child import Child, ChildRun, Event, Sandbox, Stop, run_child
 from grader.errors import GraderError, Terminated, UsageError
 from grader.exercises import Exercise
 from grader.report import CheckResult, ExerciseResult, Status, check_from_dict
@@ -53,6 +53,7 @@ class RunSettings:
     select: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     keep_env: tuple[str, ...] = ()
+    stop: Stop = field(default_factory=Stop, compare=False)
 
 
 Progress = Callable[[str, int, int, str], None]
@@ -94,6 +95,17 @@ def child_options(exercise: Exercise, settings: RunSettings) -> list[str]:
     ]
 
 
+def start_first(exercise: Exercise, settings: RunSettings) -> Child:
+    """Start an exercise's first child ahead of its turn; it waits for its key to begin."""
+    sandbox = Sandbox(settings.limits, settings.keep_env, settings.submission)
+    return Child(
+        [str(exercise.check_module)],
+        child_options(exercise, settings),
+        threads=settings.threads,
+        sandbox=sandbox,
+    )
+
+
 @dataclass(frozen=True)
 class ExerciseRun:
     """An exercise's result, plus what its child reported about torch and the device."""
@@ -108,12 +120,25 @@ def run_exercise(
     exercise: Exercise,
     settings: RunSettings,
     progress: Progress = lambda name, done, total, note: None,
+    first: Child | None = None,
 ) -> ExerciseRun:
     """Run the exercise's checks, restarting after a crash, until all have a status.
 
-    The first child collects the checks before any student code runs, so a crash or a
-    hang later can never make a check disappear from the report.
+    The first child (`first`, when `start_first` started it ahead of time) collects the
+    checks before any student code runs, so a crash or a hang later can never make a check
+    disappear from the report.
     """
+    try:
+        return run_children(exercise, settings, progress, first)
+    finally:
+        if first is not None:
+            first.discard()
+
+
+def run_children(
+    exercise: Exercise, settings: RunSettings, progress: Progress, first: Child | None
+) -> ExerciseRun:
+    """run_exercise's loop: a child per attempt until every collected check has a status."""
     started = time.monotonic()
     limit = settings.timeout_s or exercise.timeout_s
     specs: list[CheckSpec] = []
@@ -138,14 +163,11 @@ def run_exercise(
 
         sandbox = Sandbox(settings.limits, settings.keep_env, settings.submission)
         try:
-            child = run_child(
-                targets,
-                child_options(exercise, settings),
-                threads=settings.threads,
-                deadline=started + limit,
-                on_event=record,
-                sandbox=sandbox,
-            )
+            process = first if first is not None and collecting else None
+            if process is None:
+                options = child_options(exercise, settings)
+                process = Child(targets, options, threads=settings.threads, sandbox=sandbox)
+            child = process.wait(started + limit, record, settings.stop)
         except KeyboardInterrupt as exc:
             interrupted = "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
             problem = f"grading was interrupted by {interrupted}"

@@ -1,9 +1,9 @@
 """The grader's own fast data path, evaluation and train-until-threshold loop.
 
-MNIST is loaded once into tensors, normalised on the device, and batched by a seeded
-permutation and slicing: no per-sample Python or PIL work on the hot path. Accuracy
-checks train in chunks and evaluate between them, so they stop as soon as the
-threshold is reached.
+MNIST is loaded once into tensors, normalised on the device once per checker process,
+and batched by a seeded permutation and slicing: no per-sample Python or PIL work on the
+hot path. Accuracy checks train in chunks and evaluate the full test set between them,
+so they stop as soon as the threshold is reached.
 """
 
 from __future__ import annotations
@@ -70,8 +70,10 @@ def shuffled_chunks(data: DeviceData, batch_size: int, chunk: int, seed: int) ->
             yield Batches(data, batch_size, order[start : start + chunk])
 
 
+# 500 images per evaluation batch: twice as fast as 2,000 for a CNN on the CPU (the
+# activations stay in cache) and no slower elsewhere.
 @torch.no_grad()
-def accuracy(model: nn.Module, data: DeviceData, batch_size: int = 2000) -> float:
+def accuracy(model: nn.Module, data: DeviceData, batch_size: int = 500) -> float:
     """The fraction of correctly classified samples, in eval mode; the mode is restored."""
     was_training = model.training
     model.eval()
@@ -126,44 +128,76 @@ def train_until(
     return TrainingRecord(score, samples, seconds, device, score >= threshold, curve)
 
 
-def fit_chunk(model: nn.Module, batches: Batches, optimizer: torch.optim.Optimizer) -> None:
-    """The grader's own training loop (cross-entropy), for checks that isolate an architecture."""
-    model.train()
-    criterion = nn.CrossEntropyLoss()
-    for images, labels in batches:
-        optimizer.zero_grad()
-        criterion(model(images), labels).backward()
-        optimizer.step()
+def one_cycle(model: nn.Module, max_lr: float, momentum: float = 0.9) -> Callable[[Batches], None]:
+    """The grader's fixed recipe: each chunk is one cycle of SGD with Nesterov momentum and a
+    one-cycle learning rate (warm up to `max_lr`, anneal to almost zero), so every chunk ends
+    on a settled model that is worth evaluating."""
+
+    def train_chunk(batches: Batches) -> None:
+        optimizer = torch.optim.SGD(model.parameters(), lr=max_lr, momentum=momentum, nesterov=True)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=max_lr, total_steps=len(batches), pct_start=0.25
+        )
+        model.train()
+        criterion = nn.CrossEntropyLoss()
+        for images, labels in batches:
+            optimizer.zero_grad()
+            criterion(model(images), labels).backward()
+            optimizer.step()
+            schedule.step()
+
+    return train_chunk
 
 
 @dataclass(frozen=True)
 class Target:
-    """A trained-accuracy check: full marks at `threshold`, none at or below `floor`."""
+    """A trained-accuracy check: full marks at `threshold`, none at or below `floor`.
+
+    `chunk` samples are trained between two evaluations on the full test set.
+    """
 
     name: str
     threshold: float
     floor: float
     max_epochs: float
     batch_size: int = 128
+    chunk: int = 10_000
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """MNIST's two splits normalised on one device, made once per checker process."""
+
+    train: DeviceData
+    test: DeviceData
+
+    @staticmethod
+    def from_mnist(mnist: Mnist, device: torch.device) -> Prepared:
+        return Prepared(
+            DeviceData.from_uint8(mnist.train_images, mnist.train_labels, device),
+            DeviceData.from_uint8(mnist.test_images, mnist.test_labels, device),
+        )
 
 
 @dataclass(frozen=True)
 class Trainer:
     """What a trained-accuracy check needs, from the plugin's `trainer` fixture."""
 
-    mnist: Mnist
-    device: torch.device
+    data: Prepared
+    seed: int
     credit: Callable[[float, str], None]
     progress: Callable[[str], None]
     record: Callable[[str, object], None]
+
+    @property
+    def device(self) -> torch.device:
+        return self.data.test.images.device
 
     def score(
         self, model: nn.Module, train_chunk: Callable[[Batches], object], target: Target
     ) -> TrainingRecord:
         """Train until the target (or the budget), record how, and give partial credit."""
-        mnist, device = self.mnist, self.device
-        train = DeviceData.from_uint8(mnist.train_images, mnist.train_labels, device)
-        test = DeviceData.from_uint8(mnist.test_images, mnist.test_labels, device)
+        train, test = self.data.train, self.data.test
         record = train_until(
             model,
             train_chunk,
@@ -172,6 +206,8 @@ class Trainer:
             threshold=target.threshold,
             max_epochs=target.max_epochs,
             batch_size=target.batch_size,
+            chunk=target.chunk,
+            seed=self.seed,
             report=self.progress,
         )
         self.record("training", asdict(record))

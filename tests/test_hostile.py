@@ -299,17 +299,24 @@ def test_unreadable_file(write_submission: Write) -> None:
     assert all("cannot be read" in c.message for c in report.checks())
 
 
-@pytest.mark.parametrize(("signal_name", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+@pytest.mark.parametrize(
+    ("signal_name", "code", "jobs"), [("SIGTERM", 143, 1), ("SIGINT", 130, 1), ("SIGINT", 130, 2)]
+)
 def test_interrupting_grade_writes_a_valid_report(
-    write_submission: Write, tmp_path: Path, signal_name: str, code: int
+    write_submission: Write, tmp_path: Path, signal_name: str, code: int, jobs: int
 ) -> None:
+    """In order (the next exercise's child already started) or side by side (--jobs 2)."""
     body = f"import subprocess\nsubprocess.run(['sleep', '{TAG}'])\nreturn A[i]"
     folder = write_submission(
-        {"tensors.py": replace_function(solution_text("tensors"), "row", body)}
+        {
+            "tensors.py": replace_function(solution_text("tensors"), "row", body),
+            "autograd.py": solution_text("autograd"),
+        }
     )
     target = tmp_path / "report.json"
+    only = ["--only", "tensors", "--only", "autograd", "--jobs", str(jobs)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "grader", str(folder), "--only", "tensors", "--json", str(target)],
+        [sys.executable, "-m", "grader", str(folder), *only, "--json", str(target)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -323,7 +330,10 @@ def test_interrupting_grade_writes_a_valid_report(
     assert f"grading was interrupted by {signal_name}" in err
     report = load(target)
     validate(report)
+    assert [e.name for e in report.exercises] == ["tensors", "autograd"]
     found = statuses(report)
     assert found.pop("tensors.slicing.row") is Status.ERROR
     assert Status.PASSED in set(found.values())
     assert "interrupted" in report.exercises[0].problem
+    if jobs == 1:
+        assert report.exercises[1].problem.startswith("not graded: grading was interrupted")

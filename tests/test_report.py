@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from grader import api
 from grader.report import (
     CheckResult,
     Environment,
@@ -22,6 +23,7 @@ from grader.report import (
     to_dict,
     write_atomic,
 )
+from grader.runner import RunSettings
 from tests.conftest import validate, validate_data
 
 
@@ -98,3 +100,10 @@ def test_interrupted_write_keeps_the_old_report(
         write_atomic(target, dumps(sample_report()))
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["report.json"]
+
+
+def test_a_run_interrupted_before_any_check_still_names_a_real_device() -> None:
+    settings = RunSettings(submission=Path("."), device="auto", seed=0, threads=1, output_cap=1)
+    environment = api.environment(settings, [])
+    assert environment.device in ("cpu", "cuda")
+    assert environment.torch_version == ""

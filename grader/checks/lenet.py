@@ -20,7 +20,7 @@ from grader.architecture import LayerRow, param_rows, summary_rows, unused_layer
 from grader.assertions import assert_shape, plain_value, type_name
 from grader.cnn import SPEC, Between, describe_between, diagnose_layers, reference_table
 from grader.submission import exercise_fixture
-from grader.training import Target, Trainer, fit_chunk
+from grader.training import Target, Trainer, TrainingRecord, one_cycle
 
 lenet = exercise_fixture("lenet")
 CPU = torch.device("cpu")
@@ -140,15 +140,23 @@ class TestQuestions:
         assert got == expected, f"{question}()[{layer!r}]: expected {expected}, got {got}"
 
 
-# The grader's own fixed recipe (Adam, lr 1e-3, batch 128), so this check isolates the
-# architecture from the student's training loop.
-TARGET = Target("LeNet", threshold=0.98, floor=0.90, max_epochs=2)
+# The grader's own fixed recipe, so this check isolates the architecture from the student's
+# training loop: cycles of 20,000 samples (batch 64) of SGD with Nesterov momentum and a
+# one-cycle learning rate up to 0.08, the full test set evaluated after each cycle. The
+# course's LeNet passes after the first cycle at every seed from 0 to 9 (98.22 % to 98.45 %
+# on the CPU; tests/test_lenet_recipe.py). Batch 64 trains 1.2x more samples per second
+# than 128 on the CPU, and the extra steps need fewer samples.
+TARGET = Target("LeNet", threshold=0.98, floor=0.90, max_epochs=2, batch_size=64, chunk=20_000)
+MAX_LR = 0.08
+
+
+def train_and_score(model: nn.Module, trainer: Trainer) -> TrainingRecord:
+    """The trained-accuracy check's training, also used by the tests of the recipe."""
+    return trainer.score(model, one_cycle(model, MAX_LR), TARGET)
 
 
 class TestTrainedAccuracy:
     @pytest.mark.points(5)
     def test_reaches_98_percent(self, lenet: ModuleType, trainer: Trainer) -> None:
         """LeNet reaches 98 % test accuracy within 2 epochs of the grader's training"""
-        model = lenet.LeNet().to(trainer.device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-        trainer.score(model, lambda batches: fit_chunk(model, batches, optimizer), TARGET)
+        train_and_score(lenet.LeNet().to(trainer.device), trainer)

@@ -1,0 +1,55 @@
+"""The LeNet accuracy check's own training recipe: the course's LeNet passes at every seed."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import torch
+
+from grader import data
+from grader.checks.lenet import TARGET, train_and_score
+from grader.training import Prepared, Trainer
+from tests.conftest import SOLUTIONS
+
+SEEDS = range(10)
+
+
+def solution_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("solution_lenet", SOLUTIONS / "lenet.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def prepared(mnist_root: Path) -> Prepared:
+    return Prepared.from_mnist(data.load(mnist_root), torch.device("cpu"))
+
+
+def test_course_lenet_reaches_98_percent_at_every_seed(
+    prepared: Prepared, record_property: Callable[[str, object], None]
+) -> None:
+    """The check's exact training (train_and_score), seeds 0 to 9, with the spread recorded."""
+    lenet = solution_module()
+    credits: list[tuple[float, str]] = []
+    runs = []
+    for seed in SEEDS:
+        torch.manual_seed(seed)
+        trainer = Trainer(prepared, seed, lambda f, m: credits.append((f, m)), print, print)
+        runs.append(train_and_score(lenet.LeNet(), trainer))
+    spread = {
+        "accuracy_min": min(r.accuracy for r in runs),
+        "accuracy_max": max(r.accuracy for r in runs),
+        "samples_max": max(r.samples for r in runs),
+        "seconds_max": max(r.seconds for r in runs),
+    }
+    record_property("lenet_recipe_spread", spread)
+    print(f"LeNet recipe over seeds {SEEDS.start}-{SEEDS.stop - 1}: {spread}")
+    assert all(r.reached for r in runs), [(r.accuracy, r.samples) for r in runs]
+    assert not credits, credits
+    assert spread["accuracy_min"] >= TARGET.threshold
