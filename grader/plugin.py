@@ -23,7 +23,8 @@ import pytest
 import torch
 
 from grader import channel
-from grader.data import Mnist
+from grader.data import Mnist, MnistError
+from grader.data import load as load_mnist
 from grader.integrity import Snapshot
 from grader.outcome import Outcome, cap_output, classify
 from grader.report import CheckResult, Status
@@ -98,13 +99,34 @@ def pytest_configure(config: pytest.Config) -> None:
         data_dir=Path(data_dir) if (data_dir := config.getoption("--grader-data-dir")) else None,
         memory_mb=config.getoption("--grader-memory-mb") or None,
     )
-    channel = settings.results.open("a", encoding="utf-8")
-    key = read_key(config.getoption("--grader-key-fd"))
-    config.stash[STATE] = State(settings=settings, channel=channel, key=key)
+    state = State(settings=settings, channel=settings.results.open("a", encoding="utf-8"))
+    preload(state)
+    state.key = read_key(config.getoption("--grader-key-fd"))
+    config.stash[STATE] = state
     cuda = torch.cuda.is_available()
     emit(config, event="env", torch=torch.__version__, cuda=cuda, device=device)
     if device == "cuda" and not cuda:
         raise pytest.UsageError("--device cuda: torch sees no CUDA device")
+
+
+def preload(state: State) -> None:
+    """What the training checks need, made before waiting for the key, so that a child
+    started ahead of its turn does it while the previous exercise runs: MNIST on the
+    device, and torch's first optimizer step (which imports torch._dynamo, about 1 s).
+    Runs no student code; only for exercises that train (the parent passed MNIST)."""
+    if state.settings.data_dir is None or (
+        state.settings.device == "cuda" and not torch.cuda.is_available()
+    ):
+        return
+    weight = torch.zeros(1, requires_grad=True)
+    weight.grad = torch.zeros(1)
+    torch.optim.Adam([weight]).step()
+    try:
+        state.mnist = load_mnist(state.settings.data_dir)
+    except MnistError:
+        return  # the mnist fixture reads again and reports the problem on each check
+    device = torch.device(state.settings.device)
+    state.prepared[str(device)] = Prepared.from_mnist(state.mnist, device)
 
 
 def read_key(fd: int) -> bytes:
