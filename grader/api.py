@@ -6,6 +6,7 @@ tests and batch scripts all grade the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 import platform
@@ -76,8 +77,10 @@ def grade(path: Path, options: Options = Options(), progress: Progress | None = 
         exercises = select(options.only)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    data_dir, data_problem = find_data(exercises, options)
     settings = RunSettings(
-        data_dir=find_data(exercises, options),
+        data_dir=data_dir,
+        data_problem=data_problem,
         submission=submission,
         device=options.device.value,
         seed=options.seed,
@@ -100,7 +103,10 @@ def grade(path: Path, options: Options = Options(), progress: Progress | None = 
         duration_s=round(time.monotonic() - started, 3),
         environment=environment(settings, [runs[e.name] for e in exercises if e.name in runs]),
         exercises=tuple(
-            runs[e.name].result if e.name in runs else not_graded(e, interrupted) for e in exercises
+            with_data_problem(runs[e.name].result, e, data_problem)
+            if e.name in runs
+            else not_graded(e, interrupted)
+            for e in exercises
         ),
     )
     if interrupted:
@@ -121,16 +127,27 @@ def limits(options: Options, exercises: tuple[Exercise, ...]) -> Limits:
     return Limits(memory_mb=memory if options.device is not Device.CUDA else None)
 
 
-def find_data(exercises: tuple[Exercise, ...], options: Options) -> Path | None:
-    """The MNIST root, checked file by file, when a selected exercise trains on it."""
+def find_data(exercises: tuple[Exercise, ...], options: Options) -> tuple[Path | None, str]:
+    """The MNIST root, checked file by file, when a selected exercise trains on it; else
+    None and why, so that everything that does not need the data is still graded."""
     if not any(e.needs_mnist for e in exercises):
-        return None
+        return None, ""
     try:
         root = data.locate(options.data_dir, options.download)
         data.verify(root)
     except data.MnistError as exc:
-        raise UsageError(str(exc)) from None
-    return root.resolve()
+        return None, str(exc)
+    return root.resolve(), ""
+
+
+def with_data_problem(result: ExerciseResult, exercise: Exercise, problem: str) -> ExerciseResult:
+    """Say once, on the exercise, why its training checks could not run."""
+    if not problem or not exercise.needs_mnist:
+        return result
+    lost = sum(problem in c.message for c in result.checks)
+    verb = "check needs" if lost == 1 else "checks need"
+    said = f"{lost} {verb} MNIST and could not run: {problem}"
+    return dataclasses.replace(result, problem="; ".join(filter(None, (said, result.problem))))
 
 
 def environment(settings: RunSettings, runs: list[ExerciseRun]) -> Environment:

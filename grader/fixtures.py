@@ -31,7 +31,8 @@ def mnist(request: pytest.FixtureRequest) -> Mnist:
     """MNIST as uint8 tensors, read once per child process from the folder the parent found."""
     state = request.config.stash.get(STATE, None)
     if state is None or state.settings.data_dir is None:
-        pytest.skip("MNIST was not provided to this run")
+        why = state.settings.data_problem if state else ""
+        raise SubmissionError(Status.ERROR, why or "MNIST was not provided to this run")
     if state.mnist is None:
         try:
             state.mnist = load_mnist(state.settings.data_dir)

@@ -43,6 +43,7 @@ class Settings:
     device: str
     output_cap: int
     data_dir: Path | None
+    data_problem: str
     memory_mb: int | None
 
 
@@ -78,6 +79,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-device", default="cpu")
     group.addoption("--grader-output-cap", type=int, default=8192)
     group.addoption("--grader-data-dir", default="", help="MNIST dataset root")
+    group.addoption("--grader-data-problem", default="", help="why MNIST is missing")
     group.addoption("--grader-select", action="append", default=[], help="check id prefix")
     group.addoption("--grader-memory-mb", type=int, default=0, help="memory limit, for messages")
     group.addoption("--grader-key-fd", type=int, default=-1, help="pipe holding the signing key")
@@ -97,6 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
         device=device,
         output_cap=config.getoption("--grader-output-cap"),
         data_dir=Path(data_dir) if (data_dir := config.getoption("--grader-data-dir")) else None,
+        data_problem=config.getoption("--grader-data-problem"),
         memory_mb=config.getoption("--grader-memory-mb") or None,
     )
     state = State(settings=settings, channel=settings.results.open("a", encoding="utf-8"))

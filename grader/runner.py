@@ -50,6 +50,7 @@ class RunSettings:
     timeout_s: float | None = None
     check_timeout_s: float | None = None
     data_dir: Path | None = None
+    data_problem: str = ""
     select: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     keep_env: tuple[str, ...] = ()
@@ -90,6 +91,7 @@ def child_options(exercise: Exercise, settings: RunSettings) -> list[str]:
         str(settings.output_cap),
         f"--timeout={settings.check_timeout_s or exercise.check_timeout_s:g}",
         *(["--grader-data-dir", str(settings.data_dir)] if settings.data_dir else []),
+        *([f"--grader-data-problem={settings.data_problem}"] if settings.data_problem else []),
         *(f"--grader-select={prefix}" for prefix in settings.select),
         f"--grader-memory-mb={settings.limits.memory_mb or 0}",
     ]

@@ -12,8 +12,9 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from grader import data
+from grader import api, data
 from grader.cli import main
+from grader.report import Status
 from grader.training import MEAN, STD, Batches, DeviceData, accuracy
 from tests.conftest import SOLUTIONS
 
@@ -156,9 +157,21 @@ def test_device_data_normalises_and_batches_cover_every_sample() -> None:
     assert 0.0 <= accuracy(model, prepared) <= 1.0
 
 
-def test_cli_without_mnist_is_a_usage_error(isolated: Path) -> None:
+def test_without_mnist_everything_else_is_graded_and_the_fix_is_said_once(isolated: Path) -> None:
     result = CliRunner().invoke(
         main, [str(SOLUTIONS), "--only", "mlp", "--data-dir", str(isolated / "x"), "--no-download"]
     )
-    assert result.exit_code == 2
-    assert "MNIST not found: looked in" in result.stderr
+    assert result.exit_code == 0, result.output
+    assert "ERROR mlp: 2 checks need MNIST and could not run: MNIST not found: looked in" in (
+        result.stdout
+    )
+    assert "pass --data-dir <folder> or set GRADER_DATA_DIR" in result.stdout
+    report = api.grade(
+        SOLUTIONS, api.Options(only=("mlp",), data_dir=isolated / "x", download=False)
+    )
+    lost = {c.id: c.status for c in report.checks() if c.status is not Status.PASSED}
+    lost.pop("mlp.on_cuda.train_epoch_on_cuda", None)  # skipped on a machine without a GPU
+    assert lost == {
+        "mlp.trained_accuracy.logistic_regression": Status.ERROR,
+        "mlp.trained_accuracy.mlp": Status.ERROR,
+    }

@@ -90,11 +90,17 @@ def exercise_problems(exercise: ExerciseResult, verbose: bool) -> list[str]:
         if (c.score < c.max_score and c.status not in (Status.NOT_ATTEMPTED, Status.SKIPPED))
         or (verbose and c.status is Status.SKIPPED)
     ]
+    head = []
+    if exercise.problem and not any(exercise.problem in c.message for c in lost):
+        # Said once for the exercise (say, MNIST is missing): its checks are not listed again.
+        tag = click.style(SYMBOLS[Status.ERROR], fg=COLOURS[Status.ERROR], bold=True)
+        head = [f"  {tag} {exercise.name}: {exercise.problem}"]
+        lost = [c for c in lost if not c.message or c.message not in exercise.problem]
     same_reason = len({(c.status, c.message) for c in lost}) == 1
     if same_reason and len(lost) > 3 and not verbose:
-        return shared_problem_lines(exercise, lost)
+        return head + shared_problem_lines(exercise, lost)
     lines = [line for c in lost for line in check_lines(c, verbose)]
-    return lines + not_attempted_lines(exercise)
+    return head + lines + not_attempted_lines(exercise)
 
 
 def render(report: Report, verbose: bool = False) -> str:
