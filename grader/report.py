@@ -66,7 +66,7 @@ class ExerciseResult:
 
     @property
     def max_score(self) -> float:
-        """Skipped checks (say, CUDA-only ones on a CPU) count neither for nor against."""
+        """Skipped checks count neither for nor against; no shipped check skips itself."""
         return exact_sum(c.max_score for c in self.checks if c.status is not Status.SKIPPED)
 
 

@@ -236,23 +236,6 @@ class TestTrainEpoch:
         )
 
 
-class TestOnCuda:
-    @pytest.mark.points(1)
-    def test_train_epoch_on_cuda(self, mlp: ModuleType) -> None:
-        """train_epoch trains a model on the GPU from batches that start on the CPU"""
-        if not torch.cuda.is_available():
-            pytest.skip("no CUDA device here: this check runs on a machine with a GPU")
-        cuda = torch.device("cuda")
-        start, batches = loops.small_model(), loops.small_batches()
-        model = copy.deepcopy(start).to(cuda)
-        optimizer = torch.optim.SGD(model.parameters(), lr=loops.LR)
-        mlp.train_epoch(model, batches, optimizer, nn.CrossEntropyLoss(), cuda)
-        expected = loops.run(loops.CORRECT, start, batches).model
-        assert loops.same_parameters(model, expected, atol=1e-4), (
-            "train_epoch on CUDA: the parameters differ from the same loop on the CPU"
-        )
-
-
 def probe_model() -> tuple[nn.Module, list[tuple[bool, bool]]]:
     """A model with dropout (so train mode shows) that records its mode and grad state."""
     model = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(28 * 28, 10))
