@@ -111,6 +111,9 @@ def grade(path: Path, options: Options = Options(), progress: Progress | None = 
     )
     if interrupted:
         raise GradingInterrupted(report, interrupted)
+    if options.select and not any(report.checks()):
+        wanted = ", ".join(options.select)
+        raise UsageError(f"--check {wanted}: no check id starts with that; see grade --list")
     return report
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -90,6 +90,11 @@ def guard(action: Callable[[], T]) -> T:
         sys.exit(EXIT_INTERNAL)
 
 
+def no_colour(env: Mapping[str, str]) -> bool:
+    """NO_COLOR (any value, https://no-color.org) or TERM=dumb turn colours off on a terminal."""
+    return bool(env.get("NO_COLOR")) or env.get("TERM") == "dumb"
+
+
 def check_writable(outputs: list[tuple[Format, Path]]) -> None:
     """Fail before grading, not after, when a report could not be written."""
     for _, path in outputs:
@@ -120,7 +125,7 @@ def parse_outputs(
 def emit(report: Report, fmt: Format, outputs: list[tuple[Format, Path]], verbose: bool) -> None:
     """Print one format, write the others, then publish to GitHub Actions when inside it."""
     shown = text.render(report, verbose) if fmt is Format.TEXT else render(report, fmt)
-    click.echo(shown, nl=False)
+    click.echo(shown, nl=False, color=False if no_colour(os.environ) else None)
     for output_format, path in outputs:
         write_atomic(path, render(report, output_format))
     classroom = fmt is Format.CLASSROOM or any(f is Format.CLASSROOM for f, _ in outputs)
@@ -218,7 +223,8 @@ def emit(report: Report, fmt: Format, outputs: list[tuple[Format, Path]], verbos
     "--download/--no-download",
     default=DEFAULTS.download,
     show_default=True,
-    help="Download MNIST into the cache when no folder has it.",
+    envvar="GRADER_DOWNLOAD",
+    help="Download MNIST into the cache when no folder has it (GRADER_DOWNLOAD=0: never).",
 )
 @click.option(
     "--memory-limit",

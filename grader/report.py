@@ -163,6 +163,9 @@ def write_atomic(path: Path, text: str) -> None:
     """Write through a temporary file and a rename, so a reader never sees half a report."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # as any new file: mkstemp's 0600 would hide it from others
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)

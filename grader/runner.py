@@ -8,17 +8,20 @@ remaining checks run in a fresh child, within the exercise's time limit.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from grader.child import Child, ChildRun, Event, Sandbox, Stop, run_child
 from grader.errors import GraderError, Terminated, UsageError
 from grader.exercises import Exercise
 from grader.report import CheckResult, ExerciseResult, Status, check_from_dict
 from grader.sandbox import Limits
+from grader.sanitise import clean_check
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,22 @@ class CheckSpec:
 
     def result(self, status: Status, message: str) -> CheckResult:
         return CheckResult(self.id, self.name, status, 0.0, self.points, message)
+
+    def trusted(self, data: Any, output_cap: int) -> CheckResult:
+        """A result as the child sent it, held to what was collected: this check's id, name
+        and points, a score in [0, points], cleaned text; a malformed one is an error."""
+        try:
+            sent = check_from_dict(data)
+            score = min(max(float(sent.score), 0.0), self.points)
+        except (TypeError, ValueError, KeyError) as exc:
+            return self.result(Status.ERROR, f"the check's result was malformed ({exc})")
+        if sent.status is Status.SKIPPED:  # no check skips itself: the submission did this
+            message = f"skipped from inside the submission, which is not allowed: {sent.message}"
+            sent = dataclasses.replace(sent, status=Status.ERROR, message=message, score=0.0)
+        own = dataclasses.replace(
+            sent, id=self.id, name=self.name, max_score=self.points, score=score
+        )
+        return clean_check(own, output_cap)
 
 
 @dataclass(frozen=True)
@@ -155,8 +174,10 @@ def run_children(
             if event["event"] == "check" and collecting:
                 specs.append(CheckSpec.from_event(event))
             elif event["event"] == "result":
-                results[event["nodeid"]] = check_from_dict(event["result"])
-                progress(exercise.name, len(results), len(specs), "")
+                spec = next((s for s in specs if s.nodeid == event["nodeid"]), None)
+                if spec is not None:  # only collected checks count, with their own points
+                    results[spec.nodeid] = spec.trusted(event["result"], settings.output_cap)
+                    progress(exercise.name, len(results), len(specs), "")
             elif event["event"] == "progress":
                 check = next((s.id for s in specs if s.nodeid == event["nodeid"]), "")
                 progress(exercise.name, len(results), len(specs), f"{check}: {event['text']}")

@@ -10,6 +10,9 @@ can be published (a release asset, a package index) without the reference soluti
 
 from __future__ import annotations
 
+import base64
+import json
+import math
 import shutil
 import stat
 import zipfile
@@ -18,19 +21,66 @@ from pathlib import Path
 import click
 
 from grader import exercises
+from grader.formats import classroom
+from grader.report import Status
+from grader.runner import CheckSpec, collect
 
-DEFAULT_SPEC = "dl-grader @ https://example.org/dl-grader/dl_grader-0.1.0-py3-none-any.whl"
 CPU_TORCH = "pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"
 
 
-def classroom_workflow(spec: str) -> str:
-    """One step per exercise (its id is the exercise name), then the Classroom reporter."""
-    names = exercises.names()
-    steps = "".join(
+INSTALL_TIMEOUT_MIN = 10
+SETUP_MIN = 3  # checkout, setup-python, the caches and the reporter
+JOB_TIMEOUT_MIN = 40
+
+
+def step_timeout_min(exercise: exercises.Exercise) -> int:
+    """The step's limit: the exercise's own limit, plus start-up and writing the result."""
+    return math.ceil(exercise.timeout_s / 60) + 2
+
+
+def fallback_result(name: str, specs: list[CheckSpec]) -> str:
+    """The Classroom payload a step writes when `grade` wrote none (not installed, crashed):
+    every check of the exercise an error, so the reporter still gets a valid result."""
+    message = f"{name}: the grader could not run in this step; open the step's log"
+    tests = [
+        classroom.test_entry(s.id, s.name, 0, s.points, Status.ERROR, message, 0) for s in specs
+    ]
+    maximum = classroom.whole(sum(s.points for s in specs) or 1)
+    data = {"version": 1, "status": "error", "max_score": maximum, "tests": tests}
+    return base64.b64encode(json.dumps(data, separators=(",", ":")).encode()).decode("ascii")
+
+
+def grading_step(exercise: exercises.Exercise, specs: list[CheckSpec]) -> str:
+    """One exercise: runs unless the job was cancelled, and always leaves a result."""
+    name = exercise.name
+    return (
         f"      - name: {name}\n        id: {name}\n"
-        f"        run: grade exercises --only {name} --output classroom=classroom-{name}.txt\n"
-        for name in names
+        f"        if: ${{{{ !cancelled() }}}}\n"
+        f"        timeout-minutes: {step_timeout_min(exercise)}\n"
+        f"        run: |\n"
+        f"          grade exercises --only {name} --output classroom=classroom-{name}.txt"
+        f' || echo "grade exited with $?"\n'
+        f"          grep -q '^result=' \"$GITHUB_OUTPUT\" ||"
+        f' echo "result={fallback_result(name, specs)}" >> "$GITHUB_OUTPUT"\n'
     )
+
+
+CACHE = """        with:
+          path: |
+            ~/.cache/pip
+            ~/.cache/dl-grader
+          key: dl-grader-${{ runner.os }}-${{ hashFiles('.github/workflows/classroom.yml') }}
+"""
+
+
+def classroom_workflow(spec: str) -> str:
+    """One step per exercise (its id is the exercise name), then the Classroom reporter.
+
+    Every step after the install runs unless the job is cancelled, so one failure never
+    loses the other exercises' points; the caches are saved even when checks fail."""
+    collected = collect(exercises.EXERCISES)
+    names = exercises.names()
+    steps = "".join(grading_step(e, collected[e.name]) for e in exercises.EXERCISES)
     env = "".join(
         f'          {name.upper()}_RESULTS: "${{{{ steps.{name}.outputs.result }}}}"\n'
         for name in names
@@ -45,29 +95,40 @@ jobs:
   run-autograding-tests:
     runs-on: ubuntu-latest
     if: github.actor != 'github-classroom[bot]'
-    timeout-minutes: 30
+    timeout-minutes: {JOB_TIMEOUT_MIN}
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
+      - uses: actions/checkout@v5
+      - uses: actions/setup-python@v6
         with:
           python-version: "3.11"
-          cache: pip
-          cache-dependency-path: .github/workflows/classroom.yml
-      - name: Cache MNIST
-        uses: actions/cache@v4
-        with:
-          path: ~/.cache/dl-grader
-          key: mnist-v1
-      - name: Install the grader (CPU-only torch)
+      - name: Restore the pip and MNIST caches
+        id: cache
+        uses: actions/cache/restore@v5
+{CACHE}      - name: Install the grader (CPU-only torch)
+        timeout-minutes: {INSTALL_TIMEOUT_MIN}
         run: |
           {CPU_TORCH}
           pip install "{spec}"
-{steps}      - name: Autograding Reporter
+{steps}      - name: Save the pip and MNIST caches (also when checks fail)
+        if: ${{{{ always() && steps.cache.outputs.cache-hit != 'true' }}}}
+        uses: actions/cache/save@v5
+{CACHE}      - name: Autograding Reporter
+        if: ${{{{ !cancelled() }}}}
         uses: classroom-resources/autograding-grading-reporter@v1
         env:
 {env}        with:
           runners: {",".join(names)}
 """
+
+
+def time_budget() -> str:
+    """The template README's sentence on time limits, from the same numbers as the workflow."""
+    limits = ", ".join(f"{e.name} {e.timeout_s:g} s" for e in exercises.EXERCISES)
+    return (
+        f"Time limits: each exercise is stopped after its limit ({limits}); the whole job "
+        f"after {JOB_TIMEOUT_MIN} minutes. Each exercise's points reach the classroom even "
+        "when another exercise fails or runs out of time."
+    )
 
 
 STUDENT_README = """# Differentiable programming with PyTorch: exercises
@@ -83,6 +144,7 @@ grade -v                 # with tracebacks and what your code printed
 ```
 
 Every push is graded by GitHub Classroom with the same checks (`.github/workflows/classroom.yml`).
+{budget}
 """
 
 
@@ -95,7 +157,9 @@ def write_student_template(out: Path, spec: str, stubs: Path) -> list[Path]:
     workflow = out / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True, exist_ok=True)
     workflow.write_text(classroom_workflow(spec), encoding="utf-8")
-    (out / "README.md").write_text(STUDENT_README.format(spec=spec), encoding="utf-8")
+    (out / "README.md").write_text(
+        STUDENT_README.format(spec=spec, budget=time_budget()), encoding="utf-8"
+    )
     (out / ".gitignore").write_text("__pycache__/\n*.pt\nclassroom-*.txt\n", encoding="utf-8")
     return sorted(p for p in out.rglob("*") if p.is_file())
 
@@ -117,10 +181,13 @@ set -uo pipefail
 root="${AUTOGRADER_ROOT:-/autograder}"
 [ -f /opt/grader/bin/activate ] && . /opt/grader/bin/activate
 work="$root/work/exercises"
+notes="$root/work/notes.txt"
 rm -rf "$root/work" && mkdir -p "$work" "$root/results"
-find "$root/submission" -name '*.py' -exec cp {} "$work/" \\;
+# One file per exercise, by a stated rule (python -m grader.gradescope_files --help).
+python -m grader.gradescope_files pick "$root/submission" "$work" "$notes"
 grade "$work" --output gradescope="$root/results/results.json" "$@"
 status=$?
+python -m grader.gradescope_files annotate "$root/results/results.json" "$notes"
 if [ ! -s "$root/results/results.json" ]; then
   printf '{"score": 0, "output": "The grader failed (exit %s); please contact the staff."}\\n' \\
     "$status" > "$root/results/results.json"
@@ -147,9 +214,9 @@ def write_gradescope_bundle(zip_path: Path, spec: str) -> list[str]:
 GRADER_OPTION = click.option(
     "--grader",
     "spec",
-    default=DEFAULT_SPEC,
-    show_default=True,
-    help="What pip installs the grader from (a wheel URL or a package name).",
+    required=True,
+    help="What pip installs the grader from: the URL of the wheel built from this repository "
+    "(pip wheel --no-deps -w dist .), or a package name and version.",
 )
 
 

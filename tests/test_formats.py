@@ -113,8 +113,10 @@ def test_gradescope_results(saved: Report) -> None:
         "max_score": 1,
         "status": "passed",
         "output": "",
+        "output_format": "text",
         "visibility": "visible",
     }
+    assert results["output_format"] == "text", "never rendered as HTML"
     assert tests["tensors.io.save"]["status"] == "failed"
     assert tests["tensors.io.save"]["score"] == 0.25
     assert tests["tensors.math.inv"]["output"].startswith("timeout: ")

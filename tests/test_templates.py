@@ -48,7 +48,7 @@ def test_student_template_has_stubs_and_workflow_but_no_solutions(tmp_path: Path
         ).read_text()
     workflow = out / ".github" / "workflows" / "classroom.yml"
     found = steps(workflow)
-    ids = [s["id"] for s in found if "id" in s]
+    ids = [s["id"] for s in found if s.get("id") in exercises.names()]
     assert ids == list(exercises.names())
     for name in exercises.names():
         step = next(s for s in found if s.get("id") == name)
@@ -67,8 +67,16 @@ def test_student_template_has_stubs_and_workflow_but_no_solutions(tmp_path: Path
 
 def test_student_template_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("x")
-    result = CliRunner().invoke(main, ["student", str(tmp_path), "--exercises", str(EXERCISES)])
+    args = ["student", str(tmp_path), "--exercises", str(EXERCISES), "--grader", "dl-grader"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 2 and "is not empty" in result.output
+
+
+def test_the_grader_to_install_must_be_named(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["student", str(tmp_path / "t"), "--exercises", str(EXERCISES)]
+    )
+    assert result.exit_code == 2 and "Missing option '--grader'" in result.output
 
 
 def unpack_bundle(tmp_path: Path) -> Path:

@@ -42,9 +42,27 @@ def test_entry(
     }
 
 
-def payload(report: Report) -> dict[str, Any]:
+# One result travels as one environment variable of the reporter's process; Linux takes at
+# most 128 KiB per variable, so the base64 text stays well below that.
+PAYLOAD_LIMIT = 60_000
+MESSAGE_CAPS = (1000, 300, 80, 0)
+
+
+def capped(message: str, cap: int) -> str:
+    return message if len(message) <= cap else f"{message[:cap]} [... cut]"
+
+
+def payload(report: Report, message_cap: int = MESSAGE_CAPS[0]) -> dict[str, Any]:
     tests = [
-        test_entry(c.id, c.name, c.score, c.max_score, c.status, c.message, c.duration_s)
+        test_entry(
+            c.id,
+            c.name,
+            c.score,
+            c.max_score,
+            c.status,
+            capped(c.message, message_cap),
+            c.duration_s,
+        )
         for c in report.checks()
         if c.status is not Status.SKIPPED
     ]
@@ -57,6 +75,11 @@ def payload(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    """base64 of the JSON payload, one line, as the step output `result` must hold it."""
-    text = json.dumps(payload(report), separators=(",", ":"))
-    return base64.b64encode(text.encode("utf-8")).decode("ascii") + "\n"
+    """base64 of the JSON payload, one line, as the step output `result` must hold it;
+    messages are cut shorter until it fits PAYLOAD_LIMIT."""
+    for cap in MESSAGE_CAPS:
+        text = json.dumps(payload(report, cap), separators=(",", ":"))
+        encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
+        if len(encoded) <= PAYLOAD_LIMIT:
+            break
+    return encoded + "\n"

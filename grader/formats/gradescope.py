@@ -1,7 +1,8 @@
 """Gradescope: results.json as its autograder specification describes it.
 
-Top level: score, execution_time, output, visibility, stdout_visibility, tests; each test:
-name, number, score, max_score, status ("passed" or "failed"), output, visibility.
+Top level: score, execution_time, output, output_format, visibility, stdout_visibility, tests;
+each test: name, number, score, max_score, status ("passed" or "failed"), output,
+output_format, visibility. Outputs are plain text ("text"), never rendered as HTML.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def test_entry(check: CheckResult) -> dict[str, Any]:
         "max_score": 0 if check.status is Status.SKIPPED else check.max_score,
         "status": "passed" if full else "failed",
         "output": output,
+        "output_format": "text",
         "visibility": "visible",
     }
 
@@ -41,6 +43,7 @@ def render(report: Report) -> str:
         "score": report.score,
         "execution_time": round(report.duration_s),
         "output": "\n".join([summary, *problems]),
+        "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [test_entry(c) for c in report.checks()],

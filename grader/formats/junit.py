@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from grader.report import CheckResult, ExerciseResult, Report, Status
@@ -14,6 +15,14 @@ PROBLEMS = {
 }
 
 
+# Characters XML 1.0 cannot hold at all, not even escaped; a strict parser rejects them.
+NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    return NOT_XML.sub("\ufffd", text)
+
+
 def testcase(check: CheckResult) -> ET.Element:
     family, _, name = check.id.rpartition(".")
     case = ET.Element("testcase", classname=family, name=name, time=f"{check.duration_s:.3f}")
@@ -21,14 +30,15 @@ def testcase(check: CheckResult) -> ET.Element:
     ET.SubElement(properties, "property", name="score", value=f"{check.score:g}")
     ET.SubElement(properties, "property", name="max_score", value=f"{check.max_score:g}")
     if check.status is Status.SKIPPED:
-        ET.SubElement(case, "skipped", message=check.message)
+        ET.SubElement(case, "skipped", message=xml_text(check.message))
     elif check.status in PROBLEMS:
+        message = xml_text(check.message)
         problem = ET.SubElement(
-            case, PROBLEMS[check.status], message=check.message, type=check.status.value
+            case, PROBLEMS[check.status], message=message, type=check.status.value
         )
-        problem.text = check.message
+        problem.text = message
     if check.output:
-        ET.SubElement(case, "system-out").text = check.output
+        ET.SubElement(case, "system-out").text = xml_text(check.output)
     return case
 
 

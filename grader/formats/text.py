@@ -115,5 +115,11 @@ def render(report: Report, verbose: bool = False) -> str:
     if problems:
         lines += ["", "What to fix:", *problems]
     total = f"{points(report.score)} / {points(report.max_score)} points ({report.percent:.1f} %)"
-    lines += ["", f"Total: {click.style(total, bold=True)} in {report.duration_s:.1f} s", ""]
+    left = [e.name for e in report.exercises if e.problem.startswith("not graded")]
+    incomplete = f"; incomplete: {', '.join(left)} not graded" if left else ""
+    lines += [
+        "",
+        f"Total: {click.style(total, bold=True)} in {report.duration_s:.1f} s{incomplete}",
+        "",
+    ]
     return "\n".join(lines)
