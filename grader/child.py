@@ -39,7 +39,7 @@ PLUGIN_ARGS = (
     "console_output_style=classic",
 )
 INI_FILE = Path(__file__).with_name("child.ini")
-POLL_S = 0.1
+POLL_S = 0.05
 
 Event = dict[str, Any]
 

@@ -7,6 +7,7 @@ same reason quickly instead of importing a broken file again.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import re
@@ -60,10 +61,18 @@ class Submission:
         return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
     def owns(self, filename: str) -> bool:
-        try:
-            return Path(filename).resolve().is_relative_to(self.folder)
-        except (OSError, ValueError):
-            return False
+        resolved = resolve(filename)
+        return resolved is not None and resolved.is_relative_to(self.folder)
+
+
+@functools.lru_cache(maxsize=4096)
+def resolve(filename: str) -> Path | None:
+    """A traceback's file name as a real path, once per name: every failed check walks
+    tens of frames, and resolving each costs a system call per path component."""
+    try:
+        return Path(filename).resolve()
+    except (OSError, ValueError):
+        return None
 
 
 def student_frames(
