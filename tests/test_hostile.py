@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import api
+from grader import api, channel
+from grader.child import Channel
 from grader.report import Report, Status, load
 from tests.conftest import EXERCISES, FAST, replace_function, solution_text, statuses, validate
 
@@ -38,6 +39,27 @@ def leftovers() -> list[str]:
             if TAG in cmdline or "grader.plugin" in cmdline:
                 found.append(cmdline)
     return found
+
+
+def parent_of(pid: int) -> int:
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return 0
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def sleeping_under(grade_pid: int) -> bool:
+    """Whether a `sleep TAG` started by this grade run (its grandchild) is running."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if f"sleep {TAG}" in cmdline and parent_of(parent_of(int(entry.name))) == grade_pid:
+                return True
+    return False
 
 
 @pytest.fixture(autouse=True)
@@ -322,7 +344,7 @@ def test_interrupting_grade_writes_a_valid_report(
         text=True,
     )
     deadline = time.monotonic() + 60
-    while not any(f"sleep {TAG}" in c for c in leftovers()) and time.monotonic() < deadline:
+    while not sleeping_under(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     proc.send_signal(getattr(signal, signal_name))
     _, err = proc.communicate(timeout=60)
@@ -337,3 +359,18 @@ def test_interrupting_grade_writes_a_valid_report(
     assert "interrupted" in report.exercises[0].problem
     if jobs == 1:
         assert report.exercises[1].problem.startswith("not graded: grading was interrupted")
+
+
+def test_results_channel_keeps_every_signed_line_after_junk(tmp_path: Path) -> None:
+    """Junk a submission appends (a carriage return, no newline yet) never hides a result."""
+    key = channel.new_key()
+    path = tmp_path / "results.jsonl"
+    seen: list[dict[str, object]] = []
+    reader = Channel(path, key, seen.append)
+    path.write_bytes(b"abc\rdef\n" + channel.encode(key, {"event": "end"}).encode() + b"half")
+    reader.drain()
+    assert seen == [{"event": "end"}] and reader.forged == 1
+    with path.open("ab") as handle:
+        handle.write(b"\n" + channel.encode(key, {"event": "start"}).encode())
+    reader.drain()
+    assert seen == [{"event": "end"}, {"event": "start"}] and reader.forged == 2
