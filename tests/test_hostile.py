@@ -27,18 +27,22 @@ Write = Callable[[dict[str, str]], Path]
 TAG = "987654"  # in the command line of every process the submissions start
 
 
-def leftovers() -> list[str]:
-    """Command lines of processes these tests started that are still running."""
-    found = []
+def processes() -> Iterator[tuple[int, str]]:
+    """(pid, command line) of every process running now."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                yield (
+                    int(entry.name),
+                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(),
+                )
             except OSError:
                 continue
-            if TAG in cmdline or "grader.plugin" in cmdline:
-                found.append(cmdline)
-    return found
+
+
+def leftovers() -> list[str]:
+    """Command lines of processes these tests started that are still running."""
+    return [c for _, c in processes() if TAG in c or "grader.plugin" in c]
 
 
 def parent_of(pid: int) -> int:
@@ -51,15 +55,10 @@ def parent_of(pid: int) -> int:
 
 def sleeping_under(grade_pid: int) -> bool:
     """Whether a `sleep TAG` started by this grade run (its grandchild) is running."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if f"sleep {TAG}" in cmdline and parent_of(parent_of(int(entry.name))) == grade_pid:
-                return True
-    return False
+    return any(
+        f"sleep {TAG}" in cmdline and parent_of(parent_of(pid)) == grade_pid
+        for pid, cmdline in processes()
+    )
 
 
 @pytest.fixture(autouse=True)
