@@ -61,7 +61,14 @@ def annotate(results: Path, notes: list[str]) -> None:
 
 @click.group()
 def main() -> None:
-    """Choose the uploaded files to grade, and say which in the results."""
+    """Choose the uploaded files to grade, and say which in the results.
+
+    \b
+    The rule, per exercise NAME: files named NAME.py anywhere in the upload; failing those,
+    a name that differs only in case (Tensors.py); among several, the one nearest the top,
+    then the first in alphabetical order. Each choice among several, and each miscased name,
+    is a line at the top of the results' output.
+    """
 
 
 @main.command("pick")
