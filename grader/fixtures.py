@@ -45,11 +45,7 @@ def mnist(request: pytest.FixtureRequest) -> Mnist:
 @pytest.fixture
 def prepared(request: pytest.FixtureRequest, mnist: Mnist, device: torch.device) -> Prepared:
     """MNIST normalised on the device, once per process and device, shared by the checks."""
-    state = request.config.stash[STATE]
-    key = str(device)
-    if key not in state.prepared:
-        state.prepared[key] = Prepared.from_mnist(mnist, device)
-    return state.prepared[key]
+    return request.config.stash[STATE].prepare(mnist, device)
 
 
 @pytest.fixture

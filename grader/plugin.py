@@ -60,6 +60,13 @@ class State:
     snapshot: Snapshot | None = None
     tampered: str = ""
 
+    def prepare(self, mnist: Mnist, device: torch.device) -> Prepared:
+        """MNIST normalised on `device`, made once per process and device."""
+        key = str(device)
+        if key not in self.prepared:
+            self.prepared[key] = Prepared.from_mnist(mnist, device)
+        return self.prepared[key]
+
 
 STATE = pytest.StashKey[State]()
 # The fixtures that checks use (device, mnist, trainer, progress, credit) live there.
@@ -128,8 +135,7 @@ def preload(state: State) -> None:
         state.mnist = load_mnist(state.settings.data_dir)
     except MnistError:
         return  # the mnist fixture reads again and reports the problem on each check
-    device = torch.device(state.settings.device)
-    state.prepared[str(device)] = Prepared.from_mnist(state.mnist, device)
+    state.prepare(state.mnist, torch.device(state.settings.device))
 
 
 def read_key(fd: int) -> bytes:
