@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from grader import activations
 from grader.architecture import LayerRow, param_rows, summary_rows
 
 
@@ -144,29 +145,27 @@ class Between:
     def advice_activation(self) -> str:
         if self.activation == "none":
             return "no ReLU; apply F.relu (or nn.ReLU()) to this layer's output"
+        if self.activation != "?":
+            return f"{self.activation}; the course uses ReLU (F.relu or nn.ReLU())"
         return "not recognised; expected ReLU (then 2x2 max pooling after a conv layer)"
 
 
-CANDIDATES: dict[tuple[str, str], Callable[[Tensor], Tensor]] = {
-    ("max", "relu"): lambda t: F.max_pool2d(F.relu(t), 2),
-    ("max", "none"): lambda t: F.max_pool2d(t, 2),
-    ("avg", "relu"): lambda t: F.avg_pool2d(F.relu(t), 2),
-    ("avg", "none"): lambda t: F.avg_pool2d(t, 2),
-    ("none", "relu"): F.relu,
-    ("none", "none"): lambda t: t,
+POOLS: dict[str, Callable[[Tensor], Tensor]] = {
+    "max": lambda t: F.max_pool2d(t, 2),
+    "avg": lambda t: F.avg_pool2d(t, 2),
+    "none": lambda t: t,
 }
 
 
 def recognise(after: str, output: Tensor, next_input: Tensor, spatial: bool) -> Between:
-    """Which pooling and activation turn `output` into `next_input` (flattening allowed)."""
-    for (pool, activation), make in CANDIDATES.items():
+    """Which pooling and activation turn `output` into `next_input` (flattening allowed).
+    Each is recognised on its own, so a wrong activation does not hide right pooling."""
+    for pool, pooling in POOLS.items():
         if not spatial and pool != "none":
             continue
-        candidate = make(output)
-        if candidate.numel() == next_input.numel() and torch.allclose(
-            candidate.reshape(next_input.shape), next_input, atol=1e-5
-        ):
-            return Between(after, pool, activation)
+        for activation, function in activations.ACTIVATIONS.items():
+            if activations.same(pooling(function(output)), next_input):
+                return Between(after, pool, activation)
     return Between(after, "?", "?")
 
 

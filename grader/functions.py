@@ -50,6 +50,22 @@ def backward_grads(out: Tensor, inputs: tuple[Tensor, ...], what: str) -> tuple[
         raise
 
 
+def assert_raw_shapes(out: Tensor, inputs: tuple[Tensor, ...], what: str) -> None:
+    """What backward itself returns has each input's shape: autograd would sum a gradient of
+    a broadcast shape (say dL/db of shape (N, C)) into shape silently and hide the mistake."""
+    ctx: Any = out.grad_fn
+    raw = ctx.apply(torch.ones_like(out))
+    grads = raw if isinstance(raw, tuple | list) else (raw,)
+    names = ("dL/dx", "dL/dW", "dL/db")[: len(inputs)] if len(inputs) == 3 else ("dL/dx",)
+    for name, grad, given in zip(names, grads, inputs, strict=False):
+        if isinstance(grad, Tensor) and grad.shape != given.shape:
+            pytest.fail(
+                f"{what}.backward: {name} has shape {tuple(grad.shape)}, expected "
+                f"{tuple(given.shape)} (its input's shape): sum over the batch where the input "
+                "was broadcast (autograd would have summed it silently)"
+            )
+
+
 def assert_saved_properly(out: Tensor, what: str) -> None:
     """backward's tensors must go through ctx.save_for_backward, not ctx attributes."""
     ctx: Any = out.grad_fn

@@ -9,9 +9,12 @@ expected and received value.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import pytest
 import torch
 from torch import Tensor
 
@@ -60,6 +63,42 @@ def not_accumulated() -> Mistake:
 
 def central_difference_halved() -> Mistake:
     return Mistake(lambda g: g * 2, "it is twice the gradient: divide by 2 * eps, not eps")
+
+
+def differences(f: Callable[[Tensor], Tensor], x: Tensor, eps: float, central: bool) -> Tensor:
+    """numerical_gradient's oracle, element by element: the docstring's central differences
+    (f(x + eps e_i) - f(x - eps e_i)) / 2 eps, or the forward ones a student may write."""
+    grad = torch.zeros_like(x).reshape(-1)
+    for i in range(x.numel()):
+        step = torch.zeros_like(x).reshape(-1)
+        step[i] = eps
+        step = step.reshape(x.shape)
+        if central:
+            grad[i] = (f(x + step) - f(x - step)) / (2 * eps)
+        else:
+            grad[i] = (f(x + step) - f(x)) / eps
+    return grad.reshape(x.shape)
+
+
+@contextlib.contextmanager
+def count_backward(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Count autograd's backward passes (Tensor.backward, autograd.backward, autograd.grad)
+    while the student's code runs: all of them go through one engine entry point."""
+    runs: list[int] = []
+    entry = "_engine_run_backward"  # torch >= 2.3; before it, autograd's two functions
+    names = [entry] if hasattr(torch.autograd, entry) else ["backward", "grad"]
+
+    def counting(original: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            runs.append(1)
+            return original(*args, **kwargs)
+
+        return counted
+
+    with monkeypatch.context() as patch:
+        for name in names:
+            patch.setattr(torch.autograd, name, counting(getattr(torch.autograd, name)))
+        yield runs
 
 
 def close(got: Tensor, expected: Tensor, tol: Tolerance) -> bool:

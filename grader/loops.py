@@ -24,11 +24,6 @@ def small_model() -> nn.Module:
     return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10))
 
 
-def small_batches(sizes: Sequence[int] = (8, 8, 5)) -> list[Batch]:
-    """Fixed batches with a short last one, as a DataLoader yields them."""
-    return [(torch.randn(n, 1, 28, 28), torch.randint(0, 10, (n,))) for n in sizes]
-
-
 @dataclass(frozen=True)
 class Loop:
     """One way to run an epoch: what goes into the loss, and how the update is done."""
@@ -135,23 +130,47 @@ def epoch_from_outputs(outputs: Sequence[Tensor], batches: Sequence[Batch]) -> E
     return Epoch(nn.Identity(), tuple(losses), tuple(sizes), wrong)
 
 
-def statistics_advice(epoch: Epoch, loss: float, error: float) -> str:
-    """The classic ways to average wrongly, recognised from the reported (loss, error)."""
-    seen = sum(epoch.sizes)
-    unweighted = sum(epoch.losses) / len(epoch.losses)
+def statistics_advice(epoch: Epoch, loss: float, error: float, batch_size: int) -> str:
+    """The classic ways to average wrongly, named only when the reported (loss, error)
+    equals what that mistake gives; otherwise '' and the check states the numbers."""
+    seen, batches = sum(epoch.sizes), len(epoch.sizes)
+    if not 0 <= error <= 1:
+        return f"the training error is {error:.4g}, but it is a fraction of the samples seen"
+    if epoch.error != 0.5 and math.isclose(error, 1 - epoch.error, abs_tol=1e-9):
+        return "that is the accuracy; return the error (1 - accuracy)"
+    if epoch.wrong and math.isclose(error, epoch.wrong, abs_tol=1e-9):
+        return "the error is the count of misclassified samples; divide it by the samples seen"
     implied = epoch.wrong / error if error > 0 else 0.0
-    per_batch = implied / len(epoch.sizes)
-    if epoch.wrong and round(implied) != seen and math.isclose(per_batch, round(per_batch)):
+    per_batch = implied / batches
+    if (
+        epoch.wrong
+        and round(implied) > seen
+        and math.isclose(implied, round(implied), abs_tol=1e-6)
+        and math.isclose(per_batch, round(per_batch), abs_tol=1e-6)
+    ):
         return (
-            f"the error was divided by {round(implied)} ({len(epoch.sizes)} batches x "
+            f"the error was divided by {round(implied)} ({batches} batches x "
             f"{round(per_batch)}) but {seen} samples were seen: count the real size of each "
             "batch (the last one is smaller)"
         )
-    if epoch.error != 0.5 and math.isclose(error, 1 - epoch.error, abs_tol=1e-9):
-        return "that is the accuracy; return the error (1 - accuracy)"
+    return loss_advice(epoch, loss, batch_size)
+
+
+def loss_advice(epoch: Epoch, loss: float, batch_size: int) -> str:
+    """The loss averaged over batches instead of samples, or summed and never divided."""
+    seen, batches = sum(epoch.sizes), len(epoch.sizes)
+    unweighted = sum(epoch.losses) / batches
+    total = epoch.mean_loss * seen
     if not math.isclose(unweighted, epoch.mean_loss) and math.isclose(loss, unweighted):
         return (
             "the loss is the mean of the batch means; weight each batch's loss by its "
             "size (the last batch is smaller)"
         )
+    if math.isclose(loss, total / (batches * batch_size)) and batches * batch_size != seen:
+        return (
+            f"the loss was divided by {batches * batch_size} ({batches} batches x "
+            f"{batch_size}) but {seen} samples were seen: count the real size of each batch"
+        )
+    if math.isclose(loss, sum(epoch.losses)) or math.isclose(loss, total):
+        return "the loss is a sum that was never divided: return the mean per sample"
     return ""

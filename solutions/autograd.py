@@ -183,7 +183,8 @@ def fit_line(x: Tensor, y: Tensor, steps: int, lr: float) -> tuple[Tensor, list[
     """Fit y ~ theta[0] * x + theta[1] by gradient descent on the mean squared error.
 
     Start from theta = zeros(2, float64) that requires grad; each step computes the loss,
-    calls backward and then descent_step. Return (theta, the loss before each step).
+    calls backward and then descent_step. Return (theta, the loss before each step as a
+    Python float).
     """
     # BEGIN SOLUTION
     theta = torch.zeros(2, dtype=torch.float64, requires_grad=True)

@@ -110,8 +110,8 @@ def train_epoch(
 ) -> tuple[float, float]:
     """One pass over `loader`: for each batch, zero_grad, forward, loss, backward, step.
 
-    Move each batch to `device`. Return (mean training loss per sample, training error),
-    where the error is the fraction of misclassified samples. Count the real size of
+    Move each batch to `device`. Return (mean training loss per sample, training error) as
+    Python floats (.item()), where the error is the fraction of misclassified samples. Count the real size of
     each batch: the last batch may be smaller.
     """
     # BEGIN SOLUTION
@@ -134,7 +134,7 @@ def train_epoch(
 def evaluate(
     model: nn.Module, loader: DataLoader[tuple[Tensor, int]], device: torch.device
 ) -> float:
-    """Accuracy on `loader` as a fraction in [0, 1], in eval mode and without gradients."""
+    """Accuracy on `loader` as a Python float in [0, 1], in eval mode and without gradients."""
     # BEGIN SOLUTION
     model.eval()
     correct, seen = 0, 0

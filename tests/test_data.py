@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from grader import api, data
 from grader.cli import main
 from grader.report import Status
-from grader.training import MEAN, STD, Batches, DeviceData, accuracy
+from grader.loaders import chunk_loader
+from grader.training import MEAN, STD, DeviceData, accuracy
 from tests.conftest import SOLUTIONS
 
 
@@ -145,14 +146,18 @@ def test_real_mnist_from_a_read_only_folder(read_only_mnist: Path) -> None:
     assert after == before, "nothing written there"
 
 
-def test_device_data_normalises_and_batches_cover_every_sample() -> None:
+def test_device_data_normalises_and_loaders_cover_every_sample() -> None:
     images, labels = torch.randint(0, 256, (10, 28, 28), dtype=torch.uint8), torch.arange(10)
     prepared = DeviceData.from_uint8(images, labels, torch.device("cpu"))
     expected = (images.float() / 255 - MEAN) / STD
     assert torch.allclose(prepared.images.squeeze(1), expected)
     order = torch.randperm(10)
-    seen = torch.cat([y for _, y in Batches(prepared, 4, order)])
-    assert torch.equal(seen, order) and len(Batches(prepared, 4, order)) == 3
+    loader = chunk_loader(prepared.images, prepared.labels, 4, order)
+    assert isinstance(loader, torch.utils.data.DataLoader) and len(loader.dataset) == 10
+    batches = list(loader)
+    assert torch.equal(torch.cat([y for _, y in batches]), order) and len(loader) == 3
+    assert [len(y) for _, y in batches] == [4, 4, 2] and loader.batch_size == 4
+    assert torch.equal(batches[0][0], prepared.images[order[:4]])
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
     assert 0.0 <= accuracy(model, prepared) <= 1.0
 

@@ -7,6 +7,8 @@ torch.autograd.gradcheck); student gradients are compared with GRADIENT toleranc
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -17,13 +19,22 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from grader.assertions import FLOAT64, assert_number, assert_tensor, plain, type_name
-from grader.functions import ReferenceLinear, apply, assert_saved_properly, backward_grads
+from grader.functions import (
+    ReferenceLinear,
+    apply,
+    assert_raw_shapes,
+    assert_saved_properly,
+    backward_grads,
+)
 from grader.gradients import (
     GRADIENT,
     accumulated,
     assert_gradient,
     batch_mean_forgotten,
     central_difference_halved,
+    close,
+    count_backward,
+    differences,
     not_accumulated,
     sign_flipped,
     transposed,
@@ -163,42 +174,68 @@ FUNCTIONS: dict[str, Callable[[Tensor], Tensor]] = {
 }
 
 
+NO_AUTOGRAD = "without autograd: the docstring asks you to compute it yourself"
+
+
 class TestGradientsByHand:
     @pytest.mark.points(0.5)
     @pytest.mark.parametrize("name", list(FUNCTIONS))
-    def test_numerical_gradient(self, autograd: ModuleType, name: str) -> None:
-        """numerical_gradient agrees with autograd"""
-        f = FUNCTIONS[name]
+    def test_numerical_gradient(
+        self, autograd: ModuleType, name: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """numerical_gradient computes central differences, without autograd"""
+        f, eps = FUNCTIONS[name], 1e-2  # large enough that forward differences show
         x = torch.randn(2, 3, dtype=torch.float64)
-        tracked = x.clone().requires_grad_()
-        (expected,) = torch.autograd.grad(f(tracked), tracked)
-        got = autograd.numerical_gradient(f, x.clone())
-        mistakes = (sign_flipped(), central_difference_halved())
-        assert_gradient(got, expected, f"numerical_gradient({name})", mistakes)
+        tracked: list[bool] = []
 
-    def softmax_answers(self, autograd: ModuleType) -> tuple[Any, Any, Tensor, Tensor]:
+        def watched(t: Tensor) -> Tensor:
+            tracked.append(isinstance(t, Tensor) and t.requires_grad)
+            return f(t)
+
+        with count_backward(monkeypatch) as runs:
+            got = autograd.numerical_gradient(watched, x.clone(), eps)
+        assert not runs and not any(tracked), f"numerical_gradient: {NO_AUTOGRAD} (no backward)"
+        tensor = plain(got, f"numerical_gradient({name})")
+        if close(tensor, differences(f, x, eps, central=False), GRADIENT):
+            pytest.fail(
+                f"numerical_gradient({name}): these are forward differences (f(x + eps e_i) - "
+                "f(x)) / eps; use central ones: (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)"
+            )
+        mistakes = (sign_flipped(), central_difference_halved())
+        expected = differences(f, x, eps, central=True)
+        assert_gradient(tensor, expected, f"numerical_gradient({name}, eps={eps})", mistakes)
+
+    def softmax_answers(
+        self, autograd: ModuleType, monkeypatch: pytest.MonkeyPatch
+    ) -> tuple[Any, Any, Tensor, Tensor]:
         """The student's (dW, db) and torch's, for a float64 batch of N=5, D=4, C=3."""
         X = torch.randn(5, 4, dtype=torch.float64)
         y = torch.tensor([0, 2, 1, 2, 0])
         W, b = leaf(3, 4), leaf(3)
         dW, db = torch.autograd.grad(F.cross_entropy(X @ W.T + b, y), (W, b))
-        got = autograd.softmax_regression_gradients(X, y, W.detach(), b.detach())
+        with count_backward(monkeypatch) as runs:
+            got = autograd.softmax_regression_gradients(X, y, W.detach(), b.detach())
+        assert not runs, f"softmax_regression_gradients: {NO_AUTOGRAD} by hand (no backward)"
         assert isinstance(got, tuple | list) and len(got) == 2, (
             f"softmax_regression_gradients: expected (dW, db), got {type_name(got)}"
         )
         return got[0], got[1], dW, db
 
     @pytest.mark.points(2)
-    def test_softmax_regression_dw(self, autograd: ModuleType) -> None:
+    def test_softmax_regression_dw(
+        self, autograd: ModuleType, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """hand-derived dL/dW of softmax regression"""
-        got, _, dW, _ = self.softmax_answers(autograd)
+        got, _, dW, _ = self.softmax_answers(autograd, monkeypatch)
         mistakes = (sign_flipped(), batch_mean_forgotten(5), transposed())
         assert_gradient(got, dW, "softmax_regression_gradients: dL/dW", mistakes)
 
     @pytest.mark.points(1)
-    def test_softmax_regression_db(self, autograd: ModuleType) -> None:
+    def test_softmax_regression_db(
+        self, autograd: ModuleType, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """hand-derived dL/db of softmax regression"""
-        _, got, _, db = self.softmax_answers(autograd)
+        _, got, _, db = self.softmax_answers(autograd, monkeypatch)
         mistakes = (sign_flipped(), batch_mean_forgotten(5))
         assert_gradient(got, db, "softmax_regression_gradients: dL/db", mistakes)
 
@@ -225,6 +262,7 @@ class TestCustomFunction:
         """LinearFunction.backward gives the right gradient for each input"""
         inputs = self.linear_inputs()
         out = apply(autograd.LinearFunction, "LinearFunction", *inputs)
+        assert_raw_shapes(out, inputs, "LinearFunction")
         torch.manual_seed(1)
         got = backward_grads(out, inputs, "LinearFunction")
         torch.manual_seed(1)
@@ -285,6 +323,8 @@ class TestCustomFunction:
             return bool(original(func, inputs, *args, **kwargs))
 
         monkeypatch.setattr(torch.autograd, "gradcheck", spy)
+        # `from torch.autograd.gradcheck import gradcheck` reads the submodule's attribute
+        monkeypatch.setattr(sys.modules["torch.autograd.gradcheck"], "gradcheck", spy)
         for name, value in vars(autograd).items():
             if value is original:
                 monkeypatch.setattr(autograd, name, spy)
@@ -324,10 +364,52 @@ class TestFit:
         assert isinstance(losses, list | tuple) and len(losses) == 300, (
             "fit_line: expected a list of 300 losses, one per step"
         )
-        assert losses[-1] < losses[0], (
-            f"fit_line: the loss rose from {losses[0]:.4g} to {losses[-1]:.4g}; "
-            "check the sign in descent_step"
+        kinds = {type_name(v) for v in losses if type(v) is not float}
+        assert not kinds, (
+            f"fit_line: the losses must be Python floats, got {', '.join(sorted(kinds))}: "
+            "append loss.item() (a kept loss tensor also keeps its graph)"
         )
+        assert losses[-1] < losses[0], f"fit_line: {fit_advice(losses, x, y, 0.5)}"
         assert_tensor(
             plain(theta, "fit_line: theta"), optimum, "fit_line: theta (the optimum)", tol=GRADIENT
         )
+
+
+def replay(x: Tensor, y: Tensor, lr: float, sign: float, summed: bool) -> list[float]:
+    """The first three losses of gradient descent (sign -1) or ascent (+1) on the mean or
+    the summed squared error, computed by the grader."""
+    theta, losses = torch.zeros(2, dtype=torch.float64), []
+    for _ in range(3):
+        residual = theta[0] * x + theta[1] - y
+        scale = 1.0 if summed else 1.0 / len(x)
+        losses.append(float((residual**2).sum() * scale))
+        grad = 2 * scale * torch.stack([(residual * x).sum(), residual.sum()])
+        theta = theta + sign * lr * grad
+    return losses
+
+
+def fit_advice(losses: list[float] | tuple[float, ...], x: Tensor, y: Tensor, lr: float) -> str:
+    """Why the loss did not fall, named only when the losses show it."""
+    seen = f"the loss went from {losses[0]:.4g} to {losses[-1]:.4g} in {len(losses)} steps"
+    first = [float(v) for v in losses[:3]]
+
+    def matches(sign: float, summed: bool) -> bool:
+        return all(
+            math.isclose(a, b, rel_tol=1e-6)
+            for a, b in zip(first, replay(x, y, lr, sign, summed), strict=True)
+        )
+
+    if len(set(losses)) == 1:
+        return (
+            f"{seen} without changing: theta was never updated; update the theta that "
+            "requires grad in place with descent_step (a new tensor assigned to the name "
+            "theta is not the one autograd tracks)"
+        )
+    if matches(+1.0, summed=False):
+        return f"{seen}: theta moved up the gradient; check the sign in descent_step"
+    if matches(-1.0, summed=True):
+        return (
+            f"{seen}: the loss is the sum of squared errors; the docstring asks for the mean "
+            f"(a sum makes the gradient {len(x)} times larger, too large for lr={lr})"
+        )
+    return f"{seen}; it must fall: compute the mean squared error and step against the gradient"

@@ -16,6 +16,7 @@ import pytest
 import torch
 from torch import nn
 
+from grader import activations
 from grader.architecture import LayerRow, param_rows, summary_rows, unused_layers
 from grader.assertions import assert_shape, plain_value, type_name
 from grader.cnn import SPEC, Between, describe_between, diagnose_layers, reference_table
@@ -25,6 +26,14 @@ from grader.training import Target, Trainer, TrainingRecord, one_cycle
 lenet = exercise_fixture("lenet")
 CPU = torch.device("cpu")
 BATCH = 8
+
+
+NO_LAYERS = (
+    "LeNet: its weights are nn.Parameters used with F.conv2d/F.linear (no layer modules); "
+    "the course asks for nn.Conv2d and nn.Linear layers, which the grader inspects layer by "
+    "layer (parameters, output shapes, pooling and ReLU between them): build conv1, conv2, "
+    "fc1 and fc2 as nn.Conv2d(...) and nn.Linear(...)"
+)
 
 
 def rows_of(lenet: ModuleType) -> tuple[nn.Module, list[LayerRow]]:
@@ -41,6 +50,8 @@ class TestForward:
             assert_shape(
                 model(torch.randn(batch, 1, 28, 28)), (batch, 10), f"LeNet on {batch} images"
             )
+        problem = activations.logits_problem(model, torch.randn(16, 1, 28, 28), "LeNet")
+        assert not problem, problem
 
     @pytest.mark.points(1)
     def test_rows_independent(self, lenet: ModuleType) -> None:
@@ -62,6 +73,7 @@ class TestArchitecture:
         model, rows = rows_of(lenet)
         got = param_rows(rows)
         expected = reference_table(BATCH)
+        assert got or not any(p.requires_grad for p in model.parameters()), NO_LAYERS
         if [r.params for r in got] != [r.params for r in expected]:
             pytest.fail(
                 "LeNet: the trainable parameters per layer differ from the course's "
@@ -74,6 +86,9 @@ class TestArchitecture:
         model, rows = rows_of(lenet)
         got = param_rows(rows)
         expected = reference_table(BATCH)
+        assert got or not any(p.requires_grad for p in model.parameters()), (
+            "LeNet: no nn.Conv2d or nn.Linear layers to inspect (see the parameters check)"
+        )
         if [r.output for r in got] != [r.output for r in expected]:
             pytest.fail(
                 f"LeNet: layer output shapes (batch of {BATCH}) differ from the "

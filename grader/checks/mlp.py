@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 import torch
 from torch import Tensor, nn
+from torch.utils.data import default_collate
 
-from grader import loops
+from grader import activations, loaders, loops
 from grader.architecture import assert_param_layers
 from grader.assertions import FLOAT32, assert_number, assert_shape, assert_tensor, type_name
+from grader.loaders import Loader, SampleDataset
 from grader.submission import exercise_fixture
 from grader.training import MEAN, STD, Target, Trainer
 
@@ -37,6 +39,31 @@ def fake_images(n: int) -> tuple[Tensor, Tensor]:
 
 def normalised(images: Tensor) -> Tensor:
     return images.float().div(255).sub(MEAN).div(STD)
+
+
+def train_and_test() -> tuple[SampleDataset, SampleDataset]:
+    """Two datasets told apart by their labels: train 0..39, test 100..120."""
+    train = SampleDataset(torch.randn(40, 1, 28, 28), torch.arange(40))
+    return train, SampleDataset(torch.randn(21, 1, 28, 28), torch.arange(100, 121))
+
+
+def served(loader: Any, what: str) -> Tensor:
+    """Every label a loader yields, in order."""
+    labels = []
+    for batch in loader:
+        assert isinstance(batch, tuple | list) and len(batch) == 2, (
+            f"make_loaders: the {what} yields {type_name(batch)}, expected (images, labels)"
+        )
+        labels.append(torch.as_tensor(batch[1]).reshape(-1))
+    return torch.cat(labels) if labels else torch.zeros(0, dtype=torch.long)
+
+
+def pair_of_loaders(mlp: ModuleType, batch_size: int) -> tuple[Any, Any]:
+    got = mlp.make_loaders(*train_and_test(), batch_size)
+    assert isinstance(got, tuple | list) and len(got) == 2, (
+        f"make_loaders: expected (train_loader, test_loader), got {type_name(got)}"
+    )
+    return got[0], got[1]
 
 
 class TestData:
@@ -79,29 +106,36 @@ class TestData:
 
     @pytest.mark.points(1)
     def test_batches(self, mlp: ModuleType) -> None:
-        """make_loaders yields batches (B, 1, 28, 28) and (B,)"""
-        images, labels = fake_images(37)
-        dataset = mlp.MnistDataset(images, labels)
-        train, test = mlp.make_loaders(dataset, dataset, 16)
-        assert len(train) == 3, (
-            f"len(train_loader): expected 3 batches of up to 16, got {len(train)}"
-        )
-        x, y = next(iter(test))
-        assert_shape(x, (16, 1, 28, 28), "make_loaders: a batch of images")
-        assert_tensor(y, labels[:16], "make_loaders: the first test batch's labels")
+        """make_loaders yields batches (B, 1, 28, 28) and (B,) of the given size"""
+        train, test = pair_of_loaders(mlp, 16)
+        for loader, what in ((train, "training loader"), (test, "test loader")):
+            images, labels = next(iter(loader))
+            assert_shape(images, (16, 1, 28, 28), f"make_loaders: a batch of the {what}")
+            assert_shape(labels, (16,), f"make_loaders: the labels of a batch of the {what}")
 
     @pytest.mark.points(1)
     def test_shuffle_training_only(self, mlp: ModuleType) -> None:
-        """the training loader shuffles, the test loader keeps the order"""
-        images, _ = fake_images(40)
-        dataset = mlp.MnistDataset(images, torch.arange(40))
-        train, test = mlp.make_loaders(dataset, dataset, 8)
-        train_order = torch.cat([y for _, y in train])
-        test_order = torch.cat([y for _, y in test])
-        assert not torch.equal(train_order, torch.arange(40)), (
+        """the training loader shuffles the training set, the test loader serves the test set
+        in order"""
+        train, test = pair_of_loaders(mlp, 16)
+        train_order, test_order = served(train, "training loader"), served(test, "test loader")
+        if bool((train_order >= 100).any()) or not bool((test_order >= 100).all()):
+            pytest.fail(
+                "make_loaders: the training loader serves test samples or the test loader "
+                "training samples: return (train_loader over train, test_loader over test)"
+            )
+        # drop_last=True on the training loader is fine: the dropped samples change each epoch
+        assert len(train_order) in (32, 40) and len(set(train_order.tolist())) == len(
+            train_order
+        ), f"make_loaders: the training loader served {len(train_order)} samples of 40"
+        assert not torch.equal(train_order, torch.arange(len(train_order))), (
             "make_loaders: the training loader does not shuffle (shuffle=True)"
         )
-        assert torch.equal(test_order, torch.arange(40)), (
+        assert len(test_order) == 21, (
+            f"make_loaders: the test loader served {len(test_order)} of the 21 test samples: "
+            "every test sample must be evaluated (no drop_last on the test loader)"
+        )
+        assert torch.equal(test_order, torch.arange(100, 121)), (
             "make_loaders: the test loader shuffles; evaluation needs no shuffling"
         )
 
@@ -111,6 +145,8 @@ def check_outputs(model: nn.Module, what: str) -> None:
         for shape in ((batch, 28, 28), (batch, 1, 28, 28)):
             out = model(torch.randn(*shape))
             assert_shape(out, (batch, 10), f"{what} on input {shape}")
+    problem = activations.logits_problem(model, torch.randn(64, 1, 28, 28), what)
+    assert not problem, problem
 
 
 def check_rows_independent(model: nn.Module, what: str) -> None:
@@ -129,7 +165,8 @@ def check_rows_independent(model: nn.Module, what: str) -> None:
 class TestLogRegression:
     @pytest.mark.points(1)
     def test_output_shape(self, mlp: ModuleType) -> None:
-        """LogRegression returns (B, 10) for batches with or without a channel dimension"""
+        """LogRegression returns (B, 10) logits for batches with or without a channel
+        dimension"""
         check_outputs(mlp.LogRegression(), "LogRegression")
 
     @pytest.mark.points(1)
@@ -148,7 +185,7 @@ class TestLogRegression:
 class TestMLP:
     @pytest.mark.points(1)
     def test_output_shape(self, mlp: ModuleType) -> None:
-        """MLP returns (B, 10) for batches with or without a channel dimension"""
+        """MLP returns (B, 10) logits for batches with or without a channel dimension"""
         check_outputs(mlp.MLP(), "MLP")
 
     @pytest.mark.points(2)
@@ -162,29 +199,59 @@ class TestMLP:
         check_rows_independent(mlp.MLP(), "MLP")
 
     @pytest.mark.points(1)
-    def test_nonlinearity(self, mlp: ModuleType) -> None:
-        """MLP is not linear: the hidden layer has an activation"""
-        model = mlp.MLP().eval()
-        a, b = torch.randn(1, 1, 28, 28), torch.randn(1, 1, 28, 28)
-        with torch.no_grad():
-            mixed = model(a + b) - model(a) - model(b) + model(torch.zeros_like(a))
-        assert mixed.abs().max() > 1e-4, (
-            "MLP: the network is linear: apply ReLU to the hidden layer"
-        )
+    def test_relu(self, mlp: ModuleType) -> None:
+        """MLP applies ReLU to the hidden layer"""
+        calls, _ = activations.linear_calls(mlp.MLP(), torch.randn(8, 1, 28, 28))
+        if len(calls) != 2:
+            assert_nonlinear(mlp.MLP())
+            return
+        (_, hidden), (given, _) = calls
+        found = activations.recognise(hidden, given)
+        assert found == "relu", f"MLP: after the hidden layer: {activation_advice(found)}"
 
 
-def call_train_epoch(mlp: ModuleType, model: nn.Module, batches: list[loops.Batch]) -> Any:
+def activation_advice(found: str) -> str:
+    if found == "none":
+        return "no activation; apply ReLU (torch.relu or nn.ReLU()) to its output"
+    if found == "?":
+        return "the output layer's input is not ReLU of the hidden layer's output"
+    return f"{found}; the course's MLP uses ReLU (torch.relu or nn.ReLU())"
+
+
+def assert_nonlinear(model: nn.Module) -> None:
+    """For networks not built from nn.Linear: at least the hidden layer is not linear."""
+    model.eval()
+    a, b = torch.randn(1, 1, 28, 28), torch.randn(1, 1, 28, 28)
+    with torch.no_grad():
+        mixed = model(a + b) - model(a) - model(b) + model(torch.zeros_like(a))
+    assert mixed.abs().max() > 1e-4, "MLP: the network is linear: apply ReLU to the hidden layer"
+
+
+def call_train_epoch(mlp: ModuleType, model: nn.Module, loader: Loader) -> Any:
     optimizer = torch.optim.SGD(model.parameters(), lr=loops.LR)
-    return mlp.train_epoch(model, batches, optimizer, nn.CrossEntropyLoss(), torch.device("cpu"))
+    return mlp.train_epoch(model, loader, optimizer, nn.CrossEntropyLoss(), torch.device("cpu"))
+
+
+def python_number(got: Any, what: str) -> float:
+    """A float (or int) result, as the contract says: a tensor keeps its graph alive."""
+    if isinstance(got, Tensor):
+        pytest.fail(
+            f"{what}: expected a Python float, got a torch.Tensor of shape "
+            f"{tuple(got.shape)}: convert with .item() (a tensor kept across batches also "
+            "keeps every batch's graph in memory)"
+        )
+    assert type(got) in (float, int), f"{what}: expected a Python float, got {type_name(got)}"
+    return float(got)
 
 
 class TestTrainEpoch:
     @pytest.mark.points(3)
     def test_steps(self, mlp: ModuleType) -> None:
         """three steps of train_epoch equal the course's loop"""
-        start, batches = loops.small_model(), loops.small_batches()
+        start, loader = loops.small_model(), loaders.random_loader((8, 8, 5))
+        batches = list(loader)
         model = copy.deepcopy(start)
-        call_train_epoch(mlp, model, batches)
+        call_train_epoch(mlp, model, loader)
         if loops.same_parameters(model, loops.run(loops.CORRECT, start, batches).model):
             return
         advice = loops.diagnose(model, start, batches)
@@ -195,11 +262,12 @@ class TestTrainEpoch:
 
     @pytest.mark.points(2)
     def test_statistics(self, mlp: ModuleType) -> None:
-        """train_epoch returns the mean loss per sample and the training error"""
-        model, batches = loops.small_model(), loops.small_batches()
+        """train_epoch returns the mean loss per sample and the training error, as floats"""
+        model, loader = loops.small_model(), loaders.random_loader((8, 8, 5))
+        batches = list(loader)
         outputs: list[Tensor] = []
         model.register_forward_hook(lambda m, i, out: outputs.append(out.detach().clone()))
-        got = call_train_epoch(mlp, model, batches)
+        got = call_train_epoch(mlp, model, loader)
         assert isinstance(got, tuple | list) and len(got) == 2, (
             f"train_epoch: expected (mean loss, error), got {type_name(got)}"
         )
@@ -207,8 +275,9 @@ class TestTrainEpoch:
             f"train_epoch: the model ran {len(outputs)} times for {len(batches)} batches"
         )
         epoch = loops.epoch_from_outputs(outputs, batches)
-        loss, error = float(got[0]), float(got[1])
-        advice = loops.statistics_advice(epoch, loss, error)
+        loss = python_number(got[0], "train_epoch: the mean loss")
+        error = python_number(got[1], "train_epoch: the training error")
+        advice = loops.statistics_advice(epoch, loss, error, batch_size=8)
         assert not advice, f"train_epoch: {advice}"
         assert_number(loss, epoch.mean_loss, "train_epoch: mean loss", tol=FLOAT32)
         assert_number(error, epoch.error, "train_epoch: training error", tol=FLOAT32)
@@ -218,20 +287,26 @@ class TestTrainEpoch:
         self, mlp: ModuleType, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """train_epoch moves every batch to the device it is given"""
-        batches = loops.small_batches()
-        watched = {id(t) for batch in batches for t in batch}
+        yielded: list[Tensor] = []
+
+        def collate(samples: list[tuple[Tensor, ...]]) -> Any:
+            batch = default_collate(samples)
+            yielded.extend(batch)
+            return batch
+
+        loader = loaders.random_loader((8, 8, 5), collate)
         moved: set[int] = set()
         original = torch.Tensor.to
 
         def spy(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-            if id(self) in watched:
-                moved.add(id(self))
+            moved.add(id(self))
             return original(self, *args, **kwargs)
 
         monkeypatch.setattr(torch.Tensor, "to", spy)
-        call_train_epoch(mlp, loops.small_model(), batches)
-        assert moved == watched, (
-            f"train_epoch: {len(watched - moved)} of {len(watched)} batch tensors were not "
+        call_train_epoch(mlp, loops.small_model(), loader)
+        missed = [t for t in yielded if id(t) not in moved]
+        assert yielded and not missed, (
+            f"train_epoch: {len(missed)} of {len(yielded)} batch tensors were not "
             "moved to the device: call images.to(device) and labels.to(device)"
         )
 
@@ -247,12 +322,12 @@ def probe_model() -> tuple[nn.Module, list[tuple[bool, bool]]]:
 class TestEvaluate:
     def run(self, mlp: ModuleType) -> tuple[Any, float, list[tuple[bool, bool]]]:
         model, seen = probe_model()
-        batches = loops.small_batches((50, 50, 23))
+        loader = loaders.random_loader((50, 50, 23))
         model.train()
-        got = mlp.evaluate(model, batches, torch.device("cpu"))
+        got = mlp.evaluate(model, loader, torch.device("cpu"))
         model.eval()
         with torch.no_grad():
-            right = sum(int((model(x).argmax(1) == y).sum()) for x, y in batches)
+            right = sum(int((model(x).argmax(1) == y).sum()) for x, y in loader)
         return got, right / 123, seen
 
     @pytest.mark.points(1)
@@ -274,11 +349,17 @@ class TestEvaluate:
 
     @pytest.mark.points(2)
     def test_accuracy_exact(self, mlp: ModuleType) -> None:
-        """evaluate returns the exact accuracy as a fraction"""
+        """evaluate returns the exact accuracy as a Python float in [0, 1]"""
         got, expected, _ = self.run(mlp)
-        if isinstance(got, int | float) and math.isclose(float(got), 100 * expected):
+        value = python_number(got, "evaluate: the accuracy")
+        if math.isclose(value, 100 * expected):
             pytest.fail("evaluate: return a fraction in [0, 1], not a percentage")
-        assert_number(got, expected, "evaluate: accuracy", tol=FLOAT32)
+        assert 0 <= value <= 1, (
+            f"evaluate: the accuracy is {value:.4g}, but an accuracy is a fraction in [0, 1] "
+            f"(expected {expected:.4g}): count correct predictions per sample, "
+            "(outputs.argmax(dim=1) == labels).sum(), and divide by the samples seen"
+        )
+        assert_number(value, expected, "evaluate: accuracy", tol=FLOAT32)
 
 
 def train_with_student_loop(mlp: ModuleType, model: nn.Module, trainer: Trainer) -> Any:

@@ -1,0 +1,96 @@
+"""What a network does between its layers and after its last one, seen from forward hooks.
+
+The contracts say "ReLU" and "returns logits". A network with another activation, or
+one that ends in softmax, still has the right shapes and may still reach the accuracy
+threshold, so these are recognised from values: which elementwise function turns one
+layer's output into the next layer's input, and whether the network's output is the
+last layer's output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
+    "relu": F.relu,
+    "none": lambda t: t,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "leaky_relu": F.leaky_relu,
+    "gelu": F.gelu,
+    "elu": F.elu,
+    "silu": F.silu,
+    "softplus": F.softplus,
+    "relu6": F.relu6,
+}
+ENDINGS: dict[str, Callable[[Tensor], Tensor]] = {
+    "softmax": lambda t: torch.softmax(t, dim=1),
+    "sigmoid": torch.sigmoid,
+    "relu": F.relu,
+}
+ENDING_ADVICE = {
+    "softmax": "returns softmax probabilities; return the logits (the last layer's output): "
+    "CrossEntropyLoss applies log-softmax itself",
+    "sigmoid": "applies a sigmoid to the output; return the logits (the last layer's output)",
+    "relu": "applies ReLU to the output layer; return the logits (the last layer's output), "
+    "negative scores included",
+}
+
+
+def same(a: Tensor, b: Tensor) -> bool:
+    return a.numel() == b.numel() and bool(torch.allclose(a.reshape(b.shape), b, atol=1e-5))
+
+
+def recognise(output: Tensor, next_input: Tensor) -> str:
+    """The name of the activation that turns `output` into `next_input`, or '?'."""
+    for name, function in ACTIVATIONS.items():
+        if same(function(output), next_input):
+            return name
+    return "?"
+
+
+def ending(last_output: Tensor, model_output: Tensor) -> str:
+    """What the model applied to its last layer's output, or '' when that is not one of
+    the wrong endings (log_softmax gives valid logits: CrossEntropyLoss is unchanged)."""
+    for name, function in ENDINGS.items():
+        if same(function(last_output), model_output) and not same(last_output, model_output):
+            return name
+    return ""
+
+
+def logits_problem(model: nn.Module, x: Tensor, what: str) -> str:
+    """'' when `model` returns logits for `x`, else a message naming what it returns."""
+    calls, out = linear_calls(model, x)
+    end = ending(calls[-1][1], out) if calls else ""
+    if not end and probabilities(out):
+        end = "softmax"
+    return f"{what}: {ENDING_ADVICE[end]}" if end else ""
+
+
+def probabilities(out: Tensor) -> bool:
+    """Rows that are non-negative and sum to 1: softmax probabilities, not logits."""
+    rows = out.detach().double()
+    return bool((rows >= 0).all()) and bool(torch.allclose(rows.sum(1), torch.ones(len(rows))))
+
+
+def linear_calls(model: nn.Module, x: Tensor) -> tuple[list[tuple[Tensor, Tensor]], Tensor]:
+    """(input, output) of every nn.Linear call in forward order, and the model's output."""
+    calls: list[tuple[Tensor, Tensor]] = []
+    handles = [
+        m.register_forward_hook(
+            lambda _, i, o: calls.append((i[0].detach().clone(), o.detach().clone()))
+        )
+        for m in model.modules()
+        if isinstance(m, nn.Linear)
+    ]
+    try:
+        with torch.no_grad():
+            out = model.eval()(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return calls, out.detach()
