@@ -146,17 +146,19 @@ def import_file(submission: Submission, name: str) -> ModuleType:
     return module
 
 
-def exercise_fixture(name: str) -> Callable[..., Any]:
+def exercise_fixture(name: str, changes_inputs: tuple[str, ...] = ()) -> Callable[..., Any]:
     """A pytest fixture, named after the exercise, that yields the student's module.
 
     Write `tensors = exercise_fixture("tensors")` in a check module, then take
-    `tensors` as an argument in each check.
+    `tensors` as an argument in each check. A call that changes a tensor argument in
+    place fails its check, except for the functions named in `changes_inputs`.
     """
 
     @pytest.fixture(name=name)
-    def _fixture(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
+    def _fixture(request: pytest.FixtureRequest) -> Iterator[Any]:
+        from grader.guarded import Guarded
         from grader.plugin import load_exercise
 
-        yield load_exercise(request.config, name)
+        yield Guarded(load_exercise(request.config, name), changes_inputs)
 
     return _fixture

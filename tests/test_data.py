@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from grader import api, data
 from grader.cli import main
-from grader.report import Status
 from grader.loaders import chunk_loader
+from grader.report import Status
 from grader.training import MEAN, STD, DeviceData, accuracy
 from tests.conftest import SOLUTIONS
 

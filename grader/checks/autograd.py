@@ -41,7 +41,7 @@ from grader.gradients import (
 )
 from grader.submission import exercise_fixture
 
-autograd = exercise_fixture("autograd")
+autograd = exercise_fixture("autograd", changes_inputs=("descent_step",))
 
 INTEGER_GRAD = "Only Tensors of floating point and complex dtype can require gradients"
 LEAF_IN_PLACE = "a leaf Variable that requires grad is being used in an in-place operation"
@@ -325,7 +325,7 @@ class TestCustomFunction:
         monkeypatch.setattr(torch.autograd, "gradcheck", spy)
         # `from torch.autograd.gradcheck import gradcheck` reads the submodule's attribute
         monkeypatch.setattr(sys.modules["torch.autograd.gradcheck"], "gradcheck", spy)
-        for name, value in vars(autograd).items():
+        for name, value in vars(getattr(autograd, "__wrapped__", autograd)).items():
             if value is original:
                 monkeypatch.setattr(autograd, name, spy)
         monkeypatch.setattr(autograd, "LinearFunction", ReferenceLinear)

@@ -38,8 +38,17 @@ EXAMPLE_SHAPES = {
 
 
 def matrix(rows: int = 5, cols: int = 4) -> torch.Tensor:
-    """A random integer-valued float matrix, with some 3s to find."""
-    return torch.randint(0, 6, (rows, cols)).float()
+    """A non-square matrix of distinct values in random places: a wrong index, a swapped
+    row and column or a wrong slice always picks a different value, at every seed."""
+    return torch.randperm(rows * cols).reshape(rows, cols).float()
+
+
+def with_threes(rows: int = 5, cols: int = 4, count: int = 4) -> torch.Tensor:
+    """Small integers with exactly `count` 3s in random places (none elsewhere)."""
+    values = torch.randint(0, 6, (rows * cols,)).float()
+    values[values == 3] = 5
+    values[torch.randperm(rows * cols)[:count]] = 3
+    return values.reshape(rows, cols)
 
 
 class TestCreating:
@@ -150,7 +159,7 @@ class TestSlicing:
     @pytest.mark.points(1)
     def test_mask(self, tensors: ModuleType) -> None:
         """equals_three is the boolean mask A == 3"""
-        A = matrix()
+        A = with_threes()
         assert_tensor(tensors.equals_three(A), A == 3, "equals_three(A)")
 
     @pytest.mark.points(1)
@@ -166,7 +175,7 @@ class TestSlicing:
     @pytest.mark.points(1)
     def test_set_where(self, tensors: ModuleType) -> None:
         """four_where_three sets a copy of A to 4 where B == 3"""
-        A, B = matrix(), matrix()
+        A, B = matrix(), with_threes()
         before = A.clone()
         assert_tensor(
             tensors.four_where_three(A, B), torch.where(B == 3, 4.0, A), "four_where_three(A, B)"
@@ -186,16 +195,18 @@ class TestManipulating:
 
     @pytest.mark.points(1)
     def test_chunk(self, tensors: ModuleType) -> None:
-        """split_in_chunks returns the pieces in order"""
-        t = torch.randn(6, 4)
-        got = tensors.split_in_chunks(t, 3, 0)
-        expected = torch.chunk(t, 3, 0)
-        assert isinstance(got, tuple | list) and len(got) == len(expected), (
-            f"split_in_chunks(t, 3, 0): expected {len(expected)} pieces, got "
-            f"{len(got) if isinstance(got, tuple | list) else type_name(got)}"
-        )
-        for index, (piece, reference) in enumerate(zip(got, expected, strict=True)):
-            assert_tensor(piece, reference, f"split_in_chunks: piece {index}")
+        """split_in_chunks returns the pieces in order, along the given dimension"""
+        t = torch.randn(6, 9)
+        for dim in (0, 1):
+            got = tensors.split_in_chunks(t, 3, dim)
+            expected = torch.chunk(t, 3, dim)
+            what = f"split_in_chunks(t of shape (6, 9), 3, dim={dim})"
+            assert isinstance(got, tuple | list) and len(got) == len(expected), (
+                f"{what}: expected {len(expected)} pieces, got "
+                f"{len(got) if isinstance(got, tuple | list) else type_name(got)}"
+            )
+            for index, (piece, reference) in enumerate(zip(got, expected, strict=True)):
+                assert_tensor(piece, reference, f"{what}: piece {index}")
 
     @pytest.mark.points(1)
     def test_view_shares_storage(self, tensors: ModuleType) -> None:
