@@ -97,8 +97,8 @@ def train_epoch(
     """One pass over `loader`: for each batch, zero_grad, forward, loss, backward, step.
 
     Move each batch to `device`. Return (mean training loss per sample, training error) as
-    Python floats (.item()), where the error is the fraction of misclassified samples. Count the real size of
-    each batch: the last batch may be smaller.
+    Python floats (.item()), where the error is the fraction of misclassified samples.
+    Count the real size of each batch: the last batch may be smaller.
     """
     # TODO(student): write your code here
     raise NotImplementedError("mlp: train_epoch")
