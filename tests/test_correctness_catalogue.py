@@ -126,9 +126,48 @@ CORRECT_STYLES = {
         {},
         (2,),
     ),
+    "evaluate under inference_mode, returning a numpy float": Case(
+        "mlp",
+        lambda s: swap("    with torch.no_grad():\n", "    with torch.inference_mode():\n")(
+            swap("    return correct / seen\n", "    return np.float64(correct) / seen\n")(
+                s.replace("import torch\n", "import numpy as np\nimport torch\n", 1)
+            )
+        ),
+        {},
+        (3,),
+    ),
+    "LeNet of nn.Sequential blocks with nn.ReLU(inplace=True) and nn.MaxPool2d": Case(
+        "lenet",
+        lambda s: swap(
+            "        x = F.max_pool2d(F.relu(self.conv1(x)), 2)\n"
+            "        x = F.max_pool2d(F.relu(self.conv2(x)), 2)\n"
+            "        x = F.relu(self.fc1(x.flatten(start_dim=1)))\n"
+            "        return self.fc2(x)\n",
+            "        block = nn.Sequential(self.conv1, nn.ReLU(inplace=True), nn.MaxPool2d(2),\n"
+            "                              self.conv2, nn.ReLU(inplace=True), nn.MaxPool2d(2))\n"
+            "        x = block(x).view(x.size(0), -1)\n"
+            "        return self.fc2(nn.ReLU(inplace=True)(self.fc1(x)))\n",
+        )(s),
+        {},
+        (4,),
+    ),
 }
 
 MISTAKES = {
+    "numerical_gradient that ignores its eps argument": Case(
+        "autograd",
+        swap("        old = flat[i].item()\n", "        old, eps = flat[i].item(), 1e-6\n"),
+        # only the cubic's central difference at eps=0.01 differs from its gradient by more
+        # than the tolerance: the other functions cannot tell, so they must not fail
+        {"gradients_by_hand.numerical_gradient[cubic]": "use the eps argument"},
+        (2,),
+    ),
+    "MLP with a leaky ReLU": Case(
+        "mlp",
+        swap("torch.relu(self.hidden(", "torch.nn.functional.leaky_relu(self.hidden("),
+        {"mlp.relu": "leaky_relu; the course's MLP uses ReLU"},
+        (1,),
+    ),
     "make_loaders that trains on the test set": Case(
         "mlp",
         swap(

@@ -8,6 +8,7 @@ torch.autograd.gradcheck); student gradients are compared with GRADIENT toleranc
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 from collections.abc import Callable
 from types import ModuleType
@@ -18,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from grader.assertions import FLOAT64, assert_number, assert_tensor, plain, type_name
+from grader.assertions import FLOAT64, Tolerance, assert_number, assert_tensor, plain, type_name
 from grader.functions import (
     ReferenceLinear,
     apply,
@@ -201,8 +202,15 @@ class TestGradientsByHand:
                 f"numerical_gradient({name}): these are forward differences (f(x + eps e_i) - "
                 "f(x)) / eps; use central ones: (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)"
             )
-        mistakes = (sign_flipped(), central_difference_halved())
         expected = differences(f, x, eps, central=True)
+        tracked_x = x.clone().requires_grad_()
+        (exact,) = torch.autograd.grad(f(tracked_x), tracked_x)
+        if not close(tensor, expected, GRADIENT) and close(tensor, exact, Tolerance(1e-6, 1e-8)):
+            pytest.fail(
+                f"numerical_gradient({name}): called with eps={eps}, the result is the exact "
+                "gradient, not the central difference with that eps: use the eps argument"
+            )
+        mistakes = (sign_flipped(), central_difference_halved())
         assert_gradient(tensor, expected, f"numerical_gradient({name}, eps={eps})", mistakes)
 
     def softmax_answers(
@@ -364,7 +372,9 @@ class TestFit:
         assert isinstance(losses, list | tuple) and len(losses) == 300, (
             "fit_line: expected a list of 300 losses, one per step"
         )
-        kinds = {type_name(v) for v in losses if type(v) is not float}
+        kinds = {
+            type_name(v) for v in losses if not isinstance(v, numbers.Real) or isinstance(v, bool)
+        }
         assert not kinds, (
             f"fit_line: the losses must be Python floats, got {', '.join(sorted(kinds))}: "
             "append loss.item() (a kept loss tensor also keeps its graph)"

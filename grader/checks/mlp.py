@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from types import ModuleType
 from typing import Any
 
@@ -240,7 +241,8 @@ def python_number(got: Any, what: str) -> float:
             f"{tuple(got.shape)}: convert with .item() (a tensor kept across batches also "
             "keeps every batch's graph in memory)"
         )
-    assert type(got) in (float, int), f"{what}: expected a Python float, got {type_name(got)}"
+    number = isinstance(got, numbers.Real) and not isinstance(got, bool)
+    assert number, f"{what}: expected a Python float, got {type_name(got)}"
     return float(got)
 
 
