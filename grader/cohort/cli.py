@@ -1,0 +1,275 @@
+"""`grade-class SUBMISSIONS --out DIR`: a whole class into one gradebook, CSVs and a report.
+
+Pipeline: discover entries -> pack each (bytes + hash) -> skip what the gradebook already
+has -> grade the rest in parallel (or on Dask) -> commit each result -> write grades.csv,
+checks.csv and report.html from the gradebook.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from grader import __version__, data, exercises
+from grader.cohort import entries, exports, html, pool
+from grader.cohort.gradebook import Gradebook, Graded, locked
+from grader.errors import UsageError
+
+EPILOG = """\b
+Examples:
+  grade-class submissions/ --out grades/             every folder or .zip in submissions/
+  grade-class hw1-submissions/ --out grades/         after gh classroom clone student-repos
+  grade-class export/ --out grades/ --only mlp       a Gradescope export, one exercise
+  grade-class subs/ --out grades/ --scheduler tcp://head:8786   on a Dask cluster
+
+\b
+Rerunning the same command grades only what is new or changed (by content hash);
+--regrade grades everything again. Ctrl-C keeps every finished result.
+"""
+
+
+def local_data(data_dir: Path | None, download: bool, only: Sequence[str]) -> Path | None:
+    """Find (or download once) MNIST here, so parallel `grade` processes never race to
+    download it; None when no selected exercise needs it or it cannot be had (each
+    report then says why)."""
+    chosen = [e for e in exercises.EXERCISES if not only or e.name in only]
+    if not any(e.needs_mnist for e in chosen):
+        return data_dir
+    try:
+        return data.locate(data_dir, download)
+    except data.MnistError:
+        return data_dir
+
+
+def unique(found: list[entries.Entry]) -> list[entries.Entry]:
+    """A student id that appears twice (alice/ and alice.zip) keeps both, numbered."""
+    seen: dict[str, int] = {}
+    result = []
+    for entry in found:
+        seen[entry.student] = seen.get(entry.student, 0) + 1
+        count = seen[entry.student]
+        result.append(
+            entry if count == 1 else entries.Entry(f"{entry.student} ({count})", entry.path)
+        )
+    return result
+
+
+def problem_row(packed: entries.Packed, settings: pool.Settings) -> Graded:
+    return Graded(
+        student=packed.student,
+        content_hash="",
+        settings=settings.key(),
+        grader_version=__version__,
+        seed=settings.seed,
+        device=settings.device,
+        duration_s=0.0,
+        report=None,
+        problem=packed.problem,
+    )
+
+
+def grade_class(
+    root: Path,
+    out: Path,
+    settings: pool.Settings,
+    workers: int,
+    scheduler: str | None,
+    regrade: bool,
+) -> None:
+    found = unique(entries.discover(root))
+    if not found:
+        raise UsageError(f"no submissions in {root}: expected one folder or .zip per student")
+    with locked(out):
+        book = Gradebook(out / "gradebook.sqlite")
+        try:
+            todo = plan(book, [entries.pack(e) for e in found], settings, regrade)
+            click.echo(summary(book, len(found), len(todo)), err=True)
+            try:
+                run(book, todo, settings, workers, scheduler)
+            finally:
+                written = [*exports.write_exports(book, out), html.write_report(book, out)]
+                click.echo("Wrote " + ", ".join(str(p) for p in written), err=True)
+        finally:
+            book.close()
+
+
+def summary(book: Gradebook, found: int, todo: int) -> str:
+    problems = sum(1 for row in book.submissions() if row["problem"] and row["report"] == "{}")
+    kept = found - todo - problems
+    return f"{found} submissions: {todo} to grade, {kept} unchanged, {problems} unreadable"
+
+
+def plan(
+    book: Gradebook, packed: list[entries.Packed], settings: pool.Settings, regrade: bool
+) -> list[entries.Packed]:
+    """Record unreadable entries now; return what must be graded."""
+    todo = []
+    for item in packed:
+        if item.problem:
+            book.record(problem_row(item, settings))
+        elif regrade or not book.current(item.student, item.content_hash, settings.key()):
+            todo.append(item)
+    return todo
+
+
+def run(
+    book: Gradebook,
+    todo: list[entries.Packed],
+    settings: pool.Settings,
+    workers: int,
+    scheduler: str | None,
+) -> None:
+    failed = 0
+
+    def status(_: object) -> str:
+        return f"{failed} failed"
+
+    with click.progressbar(
+        length=len(todo),
+        label="Grading",
+        show_eta=True,
+        show_pos=True,
+        item_show_func=status,
+        file=sys.stderr,
+    ) as bar:
+
+        def done(graded: Graded) -> None:
+            nonlocal failed
+            book.record(graded)
+            failed += bool(graded.problem)
+            bar.update(1, graded.student)
+
+        if scheduler:
+            pool.run_dask(todo, settings, scheduler, done)
+        else:
+            pool.run_local(todo, settings, workers, done)
+
+
+INTERRUPTED = "Interrupted: every finished result is saved; rerun the command to grade the rest."
+
+
+def default_workers(threads: int) -> int:
+    return max(1, (os.cpu_count() or 1) // threads)
+
+
+def require_report_libraries() -> None:
+    try:
+        import matplotlib  # noqa: F401
+        import yaml  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(
+            f"grade-class needs {exc.name}: pip install -e '.[class]' (matplotlib, PyYAML)"
+        ) from None
+
+
+@click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for gradebook.sqlite, grades.csv, checks.csv and report.html.",
+)
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(exercises.names()),
+    help="Grade only this exercise (repeatable).",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="As for grade.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="As for grade.")
+@click.option(
+    "--timeout", type=click.FloatRange(min=1), default=None, help="Per exercise, as for grade."
+)
+@click.option(
+    "--check-timeout", type=click.FloatRange(min=1), default=None, help="Per check, as for grade."
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="torch threads per submission.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Submissions graded side by side here [default: CPU cores // --threads].",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Grade on the Dask cluster at this address (tcp://host:8786) instead.",
+)
+@click.option("--regrade", is_flag=True, help="Grade every submission again, changed or not.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder holding MNIST/raw/ (on the workers too with --scheduler).",
+)
+@click.option(
+    "--download/--no-download",
+    default=True,
+    show_default=True,
+    help="Download MNIST into the cache when no folder has it.",
+)
+@click.option(
+    "--memory-limit", type=click.IntRange(min=256), default=None, metavar="MB", help="As for grade."
+)
+def main(
+    submissions: Path,
+    out: Path,
+    only: tuple[str, ...],
+    device: str,
+    seed: int,
+    timeout: float | None,
+    check_timeout: float | None,
+    threads: int,
+    workers: int | None,
+    scheduler: str | None,
+    regrade: bool,
+    data_dir: Path | None,
+    download: bool,
+    memory_limit: int | None,
+) -> None:
+    """Grade every student's submission in SUBMISSIONS into a gradebook in --out.
+
+    SUBMISSIONS holds one folder or .zip per student (the name is the student id), a
+    GitHub Classroom clone, or a Gradescope export (submission_metadata.yml).
+    """
+    try:
+        require_report_libraries()
+        remote = scheduler is not None
+        settings = pool.Settings(
+            only=only,
+            device=device,
+            seed=seed,
+            timeout_s=timeout,
+            check_timeout_s=check_timeout,
+            threads=threads,
+            memory_mb=memory_limit,
+            data_dir=str(data_dir if remote else local_data(data_dir, download, only) or "")
+            or None,
+            download=download and remote,
+        )
+        grade_class(
+            submissions, out, settings, workers or default_workers(threads), scheduler, regrade
+        )
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo(f"\n{INTERRUPTED}", err=True)
+        sys.exit(130)

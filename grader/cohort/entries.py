@@ -1,0 +1,154 @@
+"""One entry per student, from the layouts instructors have, packed as file bytes.
+
+Layouts: a folder of folders or `.zip` files (the folder or zip name is the student id);
+GitHub Classroom's `gh classroom clone student-repos` (`<assignment>-submissions/
+<assignment>-<login>/`: the login is the id); a Gradescope export (`submission_metadata.yml`
+names each `submission_<n>` folder's submitters). An entry that cannot be read becomes a
+`Packed` with a problem, never an exception that stops the class.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from grader.exercises import EXERCISES
+
+METADATA = "submission_metadata.yml"
+MAX_FILE_BYTES = 2_000_000
+MAX_TOTAL_BYTES = 20_000_000
+MAX_FILES = 200
+SKIPPED_PARTS = {".git", "__pycache__", "__MACOSX", ".ipynb_checkpoints"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where one student's submission lies."""
+
+    student: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Packed:
+    """A submission as data: its files (relative path -> bytes), their hash, or a problem."""
+
+    student: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    problem: str = ""
+
+    @property
+    def content_hash(self) -> str:
+        digest = hashlib.sha256()
+        for name in sorted(self.files):
+            digest.update(name.encode() + b"\0" + hashlib.sha256(self.files[name]).digest())
+        return digest.hexdigest()[:16] if self.files else ""
+
+
+def discover(root: Path) -> list[Entry]:
+    """Every student entry under `root`, sorted by student id."""
+    if (root / METADATA).is_file():
+        return sorted(gradescope_entries(root), key=lambda e: e.student)
+    prefix = classroom_prefix(root)
+    found = []
+    for child in sorted(root.iterdir()):
+        if child.name.startswith(".") or child.name in SKIPPED_PARTS:
+            continue
+        if child.is_dir() or child.suffix == ".zip":
+            name = child.stem if child.suffix == ".zip" else child.name
+            found.append(Entry(name.removeprefix(prefix) or name, child))
+    return found
+
+
+def classroom_prefix(root: Path) -> str:
+    """`gh classroom clone student-repos` writes `<slug>-submissions/<slug>-<login>/`."""
+    slug = root.name.removesuffix("-submissions")
+    return f"{slug}-" if slug != root.name else ""
+
+
+def gradescope_entries(root: Path) -> Iterator[Entry]:
+    """Gradescope's export: each folder's submitters (sid, else email, else name)."""
+    import yaml
+
+    metadata = yaml.safe_load((root / METADATA).read_text(encoding="utf-8")) or {}
+    for folder, info in metadata.items():
+        people = (info or {}).get(":submitters") or []
+        ids = [str(p.get(":sid") or p.get(":email") or p.get(":name") or "") for p in people]
+        student = "+".join(i for i in ids if i) or str(folder)
+        yield Entry(student, root / str(folder))
+
+
+def pack(entry: Entry) -> Packed:
+    """The entry's files, or the one problem that makes it ungradable."""
+    try:
+        files = read_zip(entry.path) if entry.path.suffix == ".zip" else read_folder(entry.path)
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        return Packed(entry.student, problem=f"{entry.path.name}: {exc}")
+    files = strip_common_folder(files)
+    if not files:
+        return Packed(entry.student, problem=f"{entry.path.name}: no files")
+    wanted = {f"{e.name}.py" for e in EXERCISES}
+    if not wanted & set(files):
+        listed = ", ".join(sorted(files)[:5])
+        return Packed(
+            entry.student,
+            problem=f"{entry.path.name}: none of {', '.join(sorted(wanted))} found (has {listed})",
+        )
+    return Packed(entry.student, files)
+
+
+def keep(name: str) -> bool:
+    return not any(part in SKIPPED_PARTS for part in PurePosixPath(name).parts)
+
+
+def add(files: dict[str, bytes], name: str, data: bytes) -> None:
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"{name} is larger than {MAX_FILE_BYTES:,} bytes")
+    if len(files) >= MAX_FILES or sum(map(len, files.values())) + len(data) > MAX_TOTAL_BYTES:
+        raise ValueError(f"more than {MAX_FILES} files or {MAX_TOTAL_BYTES:,} bytes")
+    files[name] = data
+
+
+def read_folder(folder: Path) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.is_file() and not path.is_symlink() and keep(name):
+            add(files, name, path.read_bytes())
+    return files
+
+
+def read_zip(path: Path) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name = PurePosixPath(info.filename)
+            if info.is_dir() or name.is_absolute() or ".." in name.parts or not keep(str(name)):
+                continue
+            if info.file_size > MAX_FILE_BYTES:
+                raise ValueError(f"{name} is larger than {MAX_FILE_BYTES:,} bytes")
+            add(files, str(name), archive.read(info))
+    return files
+
+
+def strip_common_folder(files: dict[str, bytes]) -> dict[str, bytes]:
+    """A zip of a folder holds `folder/tensors.py`: grade what is inside the folder."""
+    while files and all("/" in name for name in files):
+        tops = {name.split("/", 1)[0] for name in files}
+        if len(tops) != 1:
+            break
+        files = {name.split("/", 1)[1]: data for name, data in files.items()}
+    return files
+
+
+def unpack(packed: Packed, folder: Path) -> Path:
+    """Write the files into `folder` (which must not exist) and return it."""
+    for name, data in packed.files.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

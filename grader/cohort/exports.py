@@ -1,0 +1,87 @@
+"""grades.csv and checks.csv, written from the gradebook (never from memory of this run).
+
+grades.csv has one row per student, in the shape LMS gradebook imports take (an id
+column, then one numeric column per exercise and the total); checks.csv one row per
+student and check, for the instructor's own analysis.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from grader.cohort.gradebook import Gradebook
+from grader.report import write_atomic
+
+
+def exercise_scores(report_json: str) -> dict[str, tuple[float, float]]:
+    report = json.loads(report_json)
+    return {e["name"]: (e["score"], e["max_score"]) for e in report.get("exercises", [])}
+
+
+def grades_csv(book: Gradebook) -> str:
+    rows = book.submissions()
+    scores = {row["student"]: exercise_scores(row["report"]) for row in rows}
+    exercises = sorted({name for s in scores.values() for name in s}, key=exercise_order)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["student", *exercises, "total", "max_total", "percent", "graded_at", "problem"]
+    )
+    for row in rows:
+        mine = scores[row["student"]]
+        total, maximum = row["score"], row["max_score"]
+        percent = round(100 * total / maximum, 2) if maximum else 0.0
+        writer.writerow(
+            [
+                row["student"],
+                *(points(mine.get(name, (0.0, 0.0))[0]) for name in exercises),
+                points(total),
+                points(maximum),
+                percent,
+                row["graded_at"],
+                row["problem"],
+            ]
+        )
+    return out.getvalue()
+
+
+def checks_csv(book: Gradebook) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "check_id", "exercise", "status", "score", "max_score", "message"])
+    for row in book.checks():
+        writer.writerow(
+            [
+                row["student"],
+                row["check_id"],
+                row["exercise"],
+                row["status"],
+                points(row["score"]),
+                points(row["max_score"]),
+                row["message"],
+            ]
+        )
+    return out.getvalue()
+
+
+def points(value: float) -> str:
+    """1.0 -> '1', 0.5 -> '0.5': what a spreadsheet shows."""
+    return f"{value:g}"
+
+
+def exercise_order(name: str) -> tuple[int, str]:
+    from grader.exercises import names
+
+    known = names()
+    return (known.index(name) if name in known else len(known), name)
+
+
+def write_exports(book: Gradebook, folder: Path) -> list[Path]:
+    written = []
+    for name, text in (("grades.csv", grades_csv(book)), ("checks.csv", checks_csv(book))):
+        write_atomic(folder / name, text)
+        written.append(folder / name)
+    return written

@@ -1,0 +1,177 @@
+"""The class's gradebook: SQLite, one row per student and per check, committed at once.
+
+Each result is written in one transaction as soon as it is known, so a crash or a killed
+machine loses at most the submissions being graded at that moment; a rerun grades only
+what is missing or changed (same content hash, grader version and settings are kept).
+One process writes a gradebook at a time: a second one is refused with a clear message
+(an advisory lock on DIR/gradebook.lock, released by the kernel if the process dies).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from grader.errors import UsageError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    student TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    grader_version TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    device TEXT NOT NULL,
+    graded_at TEXT NOT NULL,
+    duration_s REAL NOT NULL,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    problem TEXT NOT NULL,
+    report TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checks (
+    student TEXT NOT NULL REFERENCES submissions(student) ON DELETE CASCADE,
+    check_id TEXT NOT NULL,
+    exercise TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    message TEXT NOT NULL,
+    details TEXT NOT NULL,
+    PRIMARY KEY (student, check_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Graded:
+    """One submission's outcome, as the pool hands it to the gradebook."""
+
+    student: str
+    content_hash: str
+    settings: str
+    grader_version: str
+    seed: int
+    device: str
+    duration_s: float
+    report: dict[str, Any] | None
+    problem: str = ""
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Hold DIR's lock for the whole command, or refuse at once with who holds it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "gradebook.lock", "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise UsageError(
+                f"{folder} is being written by another grade-class ({holder}); wait for it "
+                "to finish or use another --out"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        yield
+
+
+class Gradebook:
+    """DIR/gradebook.sqlite: what has been graded, with every check and the full report."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def current(self, student: str, content_hash: str, settings: str) -> bool:
+        """Whether this exact submission was already graded with these settings."""
+        row = self.db.execute(
+            "SELECT content_hash, settings FROM submissions WHERE student = ?", (student,)
+        ).fetchone()
+        return row is not None and tuple(row) == (content_hash, settings)
+
+    def record(self, graded: Graded) -> None:
+        """Replace the student's rows with this result, in one transaction."""
+        report = graded.report or {}
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self.transaction():
+            self.db.execute("DELETE FROM submissions WHERE student = ?", (graded.student,))
+            self.db.execute(
+                "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    graded.student,
+                    graded.content_hash,
+                    graded.settings,
+                    graded.grader_version,
+                    graded.seed,
+                    graded.device,
+                    now,
+                    graded.duration_s,
+                    float(report.get("score", 0.0)),
+                    float(report.get("max_score", 0.0)),
+                    graded.problem,
+                    json.dumps(report),
+                ),
+            )
+            self.db.executemany(
+                "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                list(check_rows(graded.student, report)),
+            )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def submissions(self) -> list[sqlite3.Row]:
+        self.db.row_factory = sqlite3.Row
+        try:
+            return self.db.execute("SELECT * FROM submissions ORDER BY student").fetchall()
+        finally:
+            self.db.row_factory = None
+
+    def checks(self) -> list[sqlite3.Row]:
+        self.db.row_factory = sqlite3.Row
+        try:
+            return self.db.execute("SELECT * FROM checks ORDER BY student, check_id").fetchall()
+        finally:
+            self.db.row_factory = None
+
+
+def check_rows(student: str, report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    for exercise in report.get("exercises", []):
+        for check in exercise.get("checks", []):
+            yield (
+                student,
+                check["id"],
+                exercise["name"],
+                check["name"],
+                check["status"],
+                float(check["score"]),
+                float(check["max_score"]),
+                check.get("message", ""),
+                json.dumps(check.get("details", {})),
+            )

@@ -1,0 +1,162 @@
+"""Grade packed submissions in parallel, here or on a Dask cluster, one result at a time.
+
+Each submission is graded by the `grade` command itself, in its own process, from a
+temporary folder written from the submission's bytes: the same engine, sandbox and
+limits as a student's run, and nothing shared between submissions. Locally a thread
+pool runs several `grade` processes side by side; with a scheduler address the same
+function runs on Dask workers (no shared file system: files travel as bytes, MNIST
+comes from each worker's data folder or cache). Results come back to the caller in the
+order they finish, so the gradebook can commit each one at once.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.cohort.entries import Packed, unpack
+from grader.cohort.gradebook import Graded
+from grader.errors import UsageError
+
+OUTPUT_TAIL = 400
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What decides a grade, as `grade` options; equal settings and content mean equal grades."""
+
+    only: tuple[str, ...] = ()
+    device: str = "cpu"
+    seed: int = 0
+    timeout_s: float | None = None
+    check_timeout_s: float | None = None
+    threads: int = 1
+    memory_mb: int | None = None
+    data_dir: str | None = None
+    download: bool = False
+
+    def key(self) -> str:
+        """The settings that change a grade (not where MNIST lies), plus the grader version."""
+        decisive = [self.only, self.device, self.seed, self.timeout_s, self.check_timeout_s]
+        return json.dumps([__version__, *decisive, self.threads, self.memory_mb])
+
+    def arguments(self) -> list[str]:
+        args = [f"--only={name}" for name in self.only]
+        args += [f"--device={self.device}", f"--seed={self.seed}", f"--threads={self.threads}"]
+        args += ["--jobs=1", "--download" if self.download else "--no-download"]
+        if self.timeout_s is not None:
+            args.append(f"--timeout={self.timeout_s}")
+        if self.check_timeout_s is not None:
+            args.append(f"--check-timeout={self.check_timeout_s}")
+        if self.memory_mb is not None:
+            args.append(f"--memory-limit={self.memory_mb}")
+        if self.data_dir:
+            args.append(f"--data-dir={self.data_dir}")
+        return args
+
+
+def grade_files(student: str, files: dict[str, bytes], settings: Settings) -> Graded:
+    """Grade one submission from its bytes with the `grade` command; runs on any worker."""
+    started = time.monotonic()
+    packed = Packed(student, files)
+    with tempfile.TemporaryDirectory(prefix="grade-class-") as tmp:
+        folder = unpack(packed, Path(tmp) / "submission")
+        report_path = Path(tmp) / "report.json"
+        command = [sys.executable, "-m", "grader", str(folder), f"--json={report_path}"]
+        done = subprocess.run(
+            [*command, *settings.arguments()],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
+        report = read_report(report_path)
+    problem = "" if report else failure(done)
+    if report:
+        report["submission"] = student
+    return Graded(
+        student=student,
+        content_hash=packed.content_hash,
+        settings=settings.key(),
+        grader_version=__version__,
+        seed=settings.seed,
+        device=str((report or {}).get("environment", {}).get("device", settings.device)),
+        duration_s=round(time.monotonic() - started, 3),
+        report=report,
+        problem=problem,
+    )
+
+
+def read_report(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def failure(done: subprocess.CompletedProcess[bytes]) -> str:
+    """Why `grade` left no report: its exit code and the end of what it printed."""
+    said = (done.stderr or done.stdout or b"").decode("utf-8", "replace").strip()
+    return f"grade exited with {done.returncode} and no report: {said[-OUTPUT_TAIL:]}"
+
+
+Finished = Callable[[Graded], None]
+
+
+def run_local(work: Sequence[Packed], settings: Settings, workers: int, done: Finished) -> None:
+    """Grade in `workers` threads, each driving one `grade` process; report each result."""
+    queue: Iterator[Packed] = iter(work)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
+        running: set[Future[Graded]] = set()
+        try:
+            for packed in queue:
+                running.add(pool.submit(grade_files, packed.student, packed.files, settings))
+                if len(running) >= workers:
+                    running = collect(running, done)
+            while running:
+                running = collect(running, done)
+        except BaseException:
+            for future in running:
+                future.cancel()
+            raise
+
+
+def collect(running: set[Future[Graded]], done: Finished) -> set[Future[Graded]]:
+    finished, pending = wait(running, return_when=FIRST_COMPLETED)
+    for future in finished:
+        done(future.result())
+    return pending
+
+
+def run_dask(work: Sequence[Packed], settings: Settings, address: str, done: Finished) -> None:
+    """Send every submission to the cluster at `address`; record results as they finish."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise UsageError(
+            "--scheduler needs Dask: pip install -e '.[cluster]' (on this machine and the workers)"
+        ) from None
+    try:
+        client = Client(address, timeout="20s")  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"--scheduler {address}: cannot connect ({exc})") from None
+    with client:
+        futures = [
+            client.submit(grade_files, p.student, p.files, settings, pure=False, key=f"grade-{i}")
+            for i, p in enumerate(work)
+        ]
+        try:
+            for future in as_completed(futures):  # type: ignore[no-untyped-call]
+                done(future.result())
+        except BaseException:
+            client.cancel(futures)  # type: ignore[no-untyped-call]
+            raise
