@@ -110,6 +110,7 @@ def accuracy_plot(checks: Sequence[Row]) -> str:
         axis.hist(values, bins=20, color="#228833", edgecolor="white")
         axis.set_title(name.split(".")[-1], fontsize=9)
         axis.set_xlabel("test accuracy (%)")
+        axis.yaxis.get_major_locator().set_params(integer=True)
     return svg(figure)
 
 
@@ -139,6 +140,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric: set
         css = ' class="n"' if index in numeric else ""
         return f"<{tag}{css}>{html.escape(str(value))}</{tag}>"
 
+    if not rows:
+        return "<p>None.</p>"
     head = "".join(cell("th", i, h) for i, h in enumerate(headers))
     body = "".join(
         "<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row in rows

@@ -1,0 +1,163 @@
+"""Grading a class: grade-class against the README's serial loop, in one run on one machine.
+
+A synthetic class of --size submissions (solutions, untouched stubs, half-done ones whose
+second half of functions are stubs, and broken ones with a syntax error) is graded four
+ways, each a whole process tree, each into a fresh output folder:
+
+1. baseline: the README's shell loop, one `grade` after the other;
+2. `grade-class --workers 1`: the same work serially, so the difference is grade-class's
+   own overhead per submission (packing, hashing, SQLite, exports, report.html);
+3. `grade-class` with its default pool (CPU cores // --threads);
+4. `grade-class --scheduler` on a local Dask cluster (a scheduler and --dask-workers
+   single-threaded workers, started here).
+
+    python benchmarks/bench_class.py --data-dir ../shared/data [--size 24] [--only tensors]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+ROOT = Path(__file__).resolve().parents[1]
+KINDS = ("solution", "stub", "half", "broken")
+
+
+def half_done(solution: str, stub: str) -> str:
+    """The solution's functions up to the middle of the file, the stub's after it."""
+    cut = solution.index("\ndef ", len(solution) // 2)
+    rest = stub.index(solution[cut : solution.index("(", cut)])
+    return solution[:cut] + stub[rest - 1 :]
+
+
+def make_class(root: Path, size: int, only: Sequence[str]) -> None:
+    for i in range(size):
+        kind = KINDS[i % len(KINDS)]
+        folder = root / f"s{i:03d}-{kind}"
+        folder.mkdir(parents=True)
+        for name in only:
+            solution = (ROOT / "solutions" / f"{name}.py").read_text(encoding="utf-8")
+            stub = (ROOT / "exercises" / f"{name}.py").read_text(encoding="utf-8")
+            text = {
+                "solution": solution,
+                "stub": stub,
+                "half": half_done(solution, stub),
+                "broken": solution.replace("\ndef ", "\ndef def ", 1),
+            }[kind]
+            (folder / f"{name}.py").write_text(text, encoding="utf-8")
+
+
+def timed(command: Sequence[str], env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+@contextmanager
+def dask_cluster(workers: int, folder: Path) -> Iterator[str]:
+    """A `dask scheduler` and `workers` one-thread `dask worker` processes on localhost."""
+    dask = str(Path(sys.executable).with_name("dask"))
+    info = folder / "scheduler.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
+    procs = [
+        subprocess.Popen(
+            [
+                dask,
+                "scheduler",
+                "--scheduler-file",
+                str(info),
+                "--port",
+                "0",
+                "--dashboard-address",
+                ":0",
+                "--host",
+                "127.0.0.1",
+            ],
+            **quiet,  # type: ignore[call-overload]
+        )
+    ]
+    try:
+        while not info.exists():
+            time.sleep(0.2)
+        address = json.loads(info.read_text(encoding="utf-8"))["address"]
+        procs += [
+            subprocess.Popen(
+                [
+                    dask,
+                    "worker",
+                    address,
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--host",
+                    "127.0.0.1",
+                ],
+                **quiet,  # type: ignore[call-overload]
+            )
+            for _ in range(workers)
+        ]
+        from distributed import Client
+
+        with Client(address) as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@click.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--size", type=click.IntRange(min=4), default=24, show_default=True)
+@click.option("--only", multiple=True, default=("tensors",), show_default=True)
+@click.option("--dask-workers", type=click.IntRange(min=1), default=2, show_default=True)
+def main(data_dir: Path, size: int, only: tuple[str, ...], dask_workers: int) -> None:
+    """Throughput of grade-class against the serial loop, and its overhead per submission."""
+    env = {**os.environ, "GRADER_DATA_DIR": str(data_dir.resolve())}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        make_class(work / "class", size, only)
+        flags = [f"--only={name}" for name in only]
+        grade = " ".join(["grade", *flags, "--no-download"])
+        loop = (
+            f"mkdir -p {work}/loop && for d in {work}/class/*/; do "
+            f'{grade} "$d" --json "{work}/loop/$(basename "$d").json" >/dev/null || true; done'
+        )
+        cls = [sys.executable, "-m", "grader.cohort", str(work / "class"), *flags, "--no-download"]
+        times = {"serial loop (README)": timed(["bash", "-c", loop], env)}
+        times["grade-class --workers 1"] = timed(
+            [*cls, "--out", f"{work}/w1", "--workers", "1"], env
+        )
+        times["grade-class (default pool)"] = timed([*cls, "--out", f"{work}/pool"], env)
+        with dask_cluster(dask_workers, work) as address:
+            times[f"grade-class on Dask ({dask_workers} workers)"] = timed(
+                [*cls, "--out", f"{work}/dask", "--scheduler", address], env
+            )
+        report(times, size, os.cpu_count() or 1, only)
+
+
+def report(times: dict[str, float], size: int, cores: int, only: Sequence[str]) -> None:
+    baseline = times["serial loop (README)"]
+    print(f"{size} submissions (--only {' '.join(only)}), {cores} cores")
+    for name, seconds in times.items():
+        rate = 60 * size / seconds
+        print(f"  {name:<34} {seconds:7.1f} s  {rate:6.1f} /min  {baseline / seconds:5.2f}x")
+    overhead = (times["grade-class --workers 1"] - baseline) / size
+    speedup = baseline / times["grade-class (default pool)"]
+    print(f"grade-class overhead per submission beyond grading: {overhead:+.2f} s (target < 1 s)")
+    print(f"default pool: {speedup:.2f}x the serial loop (target >= 1.3x on two cores)")
+
+
+if __name__ == "__main__":
+    main()
