@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The CUDA check, as one prepared script for a machine with a GPU: grades the solutions on
 # CUDA (the whole course, target under 10 s), then the LeNet accuracy check at seeds 0-9, and
-# records the timings, accuracy curves and reports.
+# records the timings, accuracy curves and reports (SEEDS="0 1 2" for fewer seeds; CLASS=N
+# also measures grade-class on N synthetic submissions).
 #
 #   GRADER_DATA_DIR=/path/to/data OUT=/tmp/gpu bash benchmarks/gpu_check.sh
 #
-# Needs the grader importable (pip install -e ., or PYTHONPATH=<checkout>) with torchinfo,
+# Needs the grader installed (python3 -m pip install --no-deps -e .: its child processes start
+# in a temporary folder, so PYTHONPATH or the current folder is not enough) with torchinfo,
 # and MNIST in $GRADER_DATA_DIR (the folder that holds MNIST/raw/). Writes $OUT/gpu.log and
 # the JSON reports; exits non-zero when a solution does not score 100 % on CUDA.
 set -uo pipefail
@@ -26,7 +28,7 @@ done
 start=$(date +%s%N)
 grade exercises/ --device cuda --json "$out/cuda-exercises.json" 2>/dev/null | tail -n 1 | tee -a "$log"
 echo "grade exercises/ --device cuda: $(ms "$start") ms" | tee -a "$log"
-for seed in 0 1 2 3 4 5 6 7 8 9; do
+for seed in ${SEEDS:-0 1 2 3 4 5 6 7 8 9}; do
   grade solutions/ --only lenet --check lenet.trained_accuracy --device cuda --seed "$seed" \
     --fail-under 100 --json "$out/lenet-seed-$seed.json" >/dev/null 2>&1 \
     || { status=1; echo "seed $seed: LeNet below 100 %" | tee -a "$log"; }
@@ -45,4 +47,9 @@ for path in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
                       f"{100 * training['accuracy']:.2f} % after {training['samples']} samples "
                       f"in {training['seconds']} s on {training['device']}")
 PY
+# With CLASS=N: grade-class's throughput on this machine's cores, N synthetic submissions.
+if [ -n "${CLASS:-}" ]; then
+  python3 benchmarks/bench_class.py --data-dir "$GRADER_DATA_DIR" --size "$CLASS" \
+    --no-overhead --dask-workers 0 --pool 4 --pool 8 --pool 16 2>/dev/null | tee -a "$log"
+fi
 exit "$status"

@@ -134,3 +134,20 @@ def test_grader_failure_exits_with_three(tmp_path: Path) -> None:
     )
     assert proc.returncode == 3, proc.stderr
     assert "grade: internal error: collecting the checks of tensors failed" in proc.stderr
+
+
+def test_a_checker_that_cannot_start_is_a_grader_error_not_zero_checks() -> None:
+    """pytest exits 1 when it cannot even load the grader's plugin (say, the grader is not
+    installed where the child runs): that must stop grading, never read as 0/0 points."""
+    from grader.child import ChildRun
+    from grader.errors import GraderError
+    from grader.exercises import EXERCISES as ALL
+    from grader.runner import RunSettings, check_collected
+
+    settings = RunSettings(submission=SOLUTIONS, device="cpu", seed=0, threads=1, output_cap=1)
+    log = "ImportError: Error importing plugin \"grader.plugin\": No module named 'grader'"
+    broken = ChildRun(events=(), returncode=1, timed_out=False, log=log)
+    with pytest.raises(GraderError, match="No module named 'grader'"):
+        check_collected(ALL[0], settings, broken, {}, [])
+    nothing = ChildRun(events=(), returncode=5, timed_out=False, log="no tests ran")
+    check_collected(ALL[0], settings, nothing, {}, [])

@@ -18,7 +18,7 @@ import pytest
 
 from grader import api
 from grader.report import Status
-from tests.conftest import FAST, replace_function, solution_text, validate
+from tests.conftest import FAST, SOLUTIONS, replace_function, solution_text, validate
 
 # mlp and lenet build their trainer fixture lazily, but grading them needs MNIST found.
 pytestmark = pytest.mark.usefixtures("mnist_root")
@@ -429,3 +429,19 @@ def test_mistake_loses_exactly_its_checks(
     assert set(lost) == set(case.lost), lost
     for check_id, phrase in case.lost.items():
         assert phrase in lost[check_id], lost[check_id]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_solutions_keep_every_point_at_other_seeds(seed: int) -> None:
+    """The course's solutions at seeds other than the default (training left out)."""
+    options = dataclasses.replace(
+        FAST,
+        only=tuple(NOT_TRAINED),
+        select=(*(f for families in NOT_TRAINED.values() for f in families), "tensors", "autograd"),
+        seed=seed,
+        check_timeout_s=60,
+    )
+    report = api.grade(SOLUTIONS, options)
+    validate(report)
+    lost = {c.id: c.message for c in report.checks() if c.score < c.max_score}
+    assert not lost and report.max_score == 126 - 3 - 4 - 5, lost

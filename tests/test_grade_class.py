@@ -105,7 +105,12 @@ def assert_checks_csv_matches_reports(out: Path) -> None:
     assert got == expected and len(got) == 3 * 56
 
 
-def test_resume_after_sigkill_grades_each_submission_exactly_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "Ctrl-C"])
+def test_resume_after_a_stop_grades_each_submission_exactly_once(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    """Killed (nothing can run after it) or interrupted (the running `grade` stops too and
+    its partial report must not count): the rerun grades exactly what is missing."""
     root, out = class_folder(tmp_path, 6), tmp_path / "out"
     args = [*COMMAND, root, "--out", out, "--only", "tensors", "--workers", "1"]
     first = subprocess.Popen(
@@ -118,9 +123,9 @@ def test_resume_after_sigkill_grades_each_submission_exactly_once(tmp_path: Path
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and len(graded_rows(out)) < 2:
             time.sleep(0.2)
-        os.killpg(first.pid, signal.SIGKILL)
+        os.killpg(first.pid, stop)
     finally:
-        first.wait(timeout=30)
+        first.wait(timeout=60)
     before = dict((row[0], row) for row in graded_rows(out))
     assert 2 <= len(before) < 6, "the kill landed in the middle of the class"
     again = grade_class(root, "--out", out, "--only", "tensors", "--workers", "2")

@@ -86,8 +86,15 @@ def grade_class(
     with locked(out):
         book = Gradebook(out / "gradebook.sqlite")
         try:
-            todo = plan(book, [entries.pack(e) for e in found], settings, regrade)
-            click.echo(summary(book, len(found), len(todo)), err=True)
+            packed = [entries.pack(e) for e in found]
+            todo = plan(book, packed, settings, regrade)
+            unreadable = sum(1 for p in packed if p.problem)
+            kept = len(found) - len(todo) - unreadable
+            click.echo(
+                f"{len(found)} submissions: {len(todo)} to grade, {kept} unchanged, "
+                f"{unreadable} unreadable",
+                err=True,
+            )
             try:
                 run(book, todo, settings, workers, scheduler)
             finally:
@@ -95,12 +102,6 @@ def grade_class(
                 click.echo("Wrote " + ", ".join(str(p) for p in written), err=True)
         finally:
             book.close()
-
-
-def summary(book: Gradebook, found: int, todo: int) -> str:
-    problems = sum(1 for row in book.submissions() if row["problem"] and row["report"] == "{}")
-    kept = found - todo - problems
-    return f"{found} submissions: {todo} to grade, {kept} unchanged, {problems} unreadable"
 
 
 def plan(
@@ -116,6 +117,12 @@ def plan(
     return todo
 
 
+def describe(graded: Graded) -> str:
+    if graded.report is None:
+        return f"{graded.student}: {graded.problem}"
+    return f"{graded.student}: {graded.report['score']:g}/{graded.report['max_score']:g}"
+
+
 def run(
     book: Gradebook,
     todo: list[entries.Packed],
@@ -123,10 +130,12 @@ def run(
     workers: int,
     scheduler: str | None,
 ) -> None:
-    failed = 0
+    """Grade `todo`, committing each result; a bar on a terminal, a line per result in logs."""
+    failed, finished = 0, 0
+    terminal = sys.stderr.isatty()
 
-    def status(_: object) -> str:
-        return f"{failed} failed"
+    def status(student: object) -> str:
+        return f"{failed} failed  {student or ''}"
 
     with click.progressbar(
         length=len(todo),
@@ -138,10 +147,13 @@ def run(
     ) as bar:
 
         def done(graded: Graded) -> None:
-            nonlocal failed
+            nonlocal failed, finished
             book.record(graded)
             failed += bool(graded.problem)
+            finished += 1
             bar.update(1, graded.student)
+            if not terminal:
+                click.echo(f"[{finished}/{len(todo)}] {describe(graded)}", err=True)
 
         if scheduler:
             pool.run_dask(todo, settings, scheduler, done)
@@ -270,6 +282,6 @@ def main(
         )
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, pool.Interrupted):
         click.echo(f"\n{INTERRUPTED}", err=True)
         sys.exit(130)

@@ -102,11 +102,12 @@ class Gradebook:
         self.db.close()
 
     def current(self, student: str, content_hash: str, settings: str) -> bool:
-        """Whether this exact submission was already graded with these settings."""
+        """Whether this exact submission was already graded with these settings (a run that
+        left no report, say a killed `grade`, is tried again)."""
         row = self.db.execute(
-            "SELECT content_hash, settings FROM submissions WHERE student = ?", (student,)
+            "SELECT content_hash, settings, report FROM submissions WHERE student = ?", (student,)
         ).fetchone()
-        return row is not None and tuple(row) == (content_hash, settings)
+        return row is not None and row[:2] == (content_hash, settings) and row[2] != "{}"
 
     def record(self, graded: Graded) -> None:
         """Replace the student's rows with this result, in one transaction."""

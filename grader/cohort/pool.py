@@ -28,6 +28,11 @@ from grader.cohort.gradebook import Graded
 from grader.errors import UsageError
 
 OUTPUT_TAIL = 400
+INTERRUPTED = (130, 143)  # grade's exit codes after Ctrl-C or SIGTERM
+
+
+class Interrupted(Exception):
+    """A `grade` run was stopped before it finished: its partial report is not a grade."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ def grade_files(student: str, files: dict[str, bytes], settings: Settings) -> Gr
             check=False,
         )
         report = read_report(report_path)
+    if done.returncode in INTERRUPTED:
+        raise Interrupted(f"grading {student} was interrupted")
     problem = "" if report else failure(done)
     if report:
         report["submission"] = student
