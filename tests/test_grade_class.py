@@ -345,3 +345,32 @@ def test_class_report_opens_in_a_browser_and_shows_the_plots(tmp_path: Path) -> 
     pixels = np.asarray(Image.open(png).convert("RGB"))
     for colour in ((68, 119, 170), (204, 102, 119), (34, 136, 51)):  # the three plots' colours
         assert (pixels == colour).all(axis=-1).sum() > 200, f"no plot drawn in {colour}"
+
+
+def test_links_are_never_followed_and_formulas_never_reach_a_spreadsheet(tmp_path: Path) -> None:
+    from grader.cohort import exports
+    from grader.cohort.gradebook import Gradebook, Graded
+
+    folder = copy_of(SOLUTIONS, tmp_path / "mallory")
+    (folder / "loop").symlink_to(folder, target_is_directory=True)
+    (folder / "secret.py").symlink_to(ROOT / "solutions" / "lenet.py")
+    packed = entries.pack(entries.Entry("mallory", folder))
+    assert set(packed.files) == {"tensors.py"} and not packed.problem
+    book = Gradebook(tmp_path / "gradebook.sqlite")
+    check = {
+        "id": "tensors.x.y",
+        "name": "y",
+        "status": "failed",
+        "score": 0,
+        "max_score": 1,
+        "message": '=HYPERLINK("http://evil","click")',
+    }
+    report = {
+        "score": 0,
+        "max_score": 1,
+        "exercises": [{"name": "tensors", "score": 0, "max_score": 1, "checks": [check]}],
+    }
+    book.record(Graded("=cmd|' /C calc'!A0", "h", "s", "v", 0, "cpu", 1.0, report))
+    for line in (exports.checks_csv(book) + exports.grades_csv(book)).splitlines()[1:]:
+        assert all(not cell.startswith(("=", "+", "@")) for cell in next(csv.reader([line])))
+    book.close()

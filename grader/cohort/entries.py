@@ -10,6 +10,7 @@ names each `submission_<n>` folder's submitters). An entry that cannot be read b
 from __future__ import annotations
 
 import hashlib
+import os
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -113,11 +114,16 @@ def add(files: dict[str, bytes], name: str, data: bytes) -> None:
 
 
 def read_folder(folder: Path) -> dict[str, bytes]:
+    """Regular files only, links never followed (a link loop or a link out of the folder is
+    skipped), stopping at the first limit passed."""
     files: dict[str, bytes] = {}
-    for path in sorted(folder.rglob("*")):
-        name = path.relative_to(folder).as_posix()
-        if path.is_file() and not path.is_symlink() and keep(name):
-            add(files, name, path.read_bytes())
+    for top, dirs, names in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_PARTS)
+        for leaf in sorted(names):
+            path = Path(top) / leaf
+            name = path.relative_to(folder).as_posix()
+            if path.is_file() and not path.is_symlink() and keep(name):
+                add(files, name, path.read_bytes())
     return files
 
 

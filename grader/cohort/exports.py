@@ -36,13 +36,13 @@ def grades_csv(book: Gradebook) -> str:
         percent = round(100 * total / maximum, 2) if maximum else 0.0
         writer.writerow(
             [
-                row["student"],
+                text(row["student"]),
                 *(points(mine.get(name, (0.0, 0.0))[0]) for name in exercises),
                 points(total),
                 points(maximum),
                 percent,
                 row["graded_at"],
-                row["problem"],
+                text(row["problem"]),
             ]
         )
     return out.getvalue()
@@ -55,16 +55,22 @@ def checks_csv(book: Gradebook) -> str:
     for row in book.checks():
         writer.writerow(
             [
-                row["student"],
+                text(row["student"]),
                 row["check_id"],
                 row["exercise"],
                 row["status"],
                 points(row["score"]),
                 points(row["max_score"]),
-                row["message"],
+                text(row["message"]),
             ]
         )
     return out.getvalue()
+
+
+def text(value: str) -> str:
+    """A cell a spreadsheet shows as text: student-controlled strings (messages, ids) that
+    start like a formula are prefixed with ' (CSV injection)."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def points(value: float) -> str:
