@@ -14,9 +14,10 @@ from typing import TypeVar
 
 import click
 
-from grader import __version__, api, data, exercises, github, signals
+from grader import __version__, api, exercises, github, signals
 from grader.errors import GraderError, GradingInterrupted, UsageError
 from grader.formats import Format, render, text
+from grader.options import grading_options
 from grader.report import Report, write_atomic
 from grader.runner import collect
 
@@ -24,7 +25,6 @@ T = TypeVar("T")
 EXIT_UNDER = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
-DEFAULTS = api.Options()
 
 
 class ProgressLine:
@@ -134,12 +134,7 @@ def emit(report: Report, fmt: Format, outputs: list[tuple[Format, Path]], verbos
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("path", type=click.Path(path_type=Path), default=Path("exercises"))
-@click.option(
-    "--only",
-    multiple=True,
-    type=click.Choice(exercises.names()),
-    help="Grade only this exercise (repeatable).",
-)
+@grading_options()
 @click.option(
     "--check",
     "select",
@@ -171,39 +166,6 @@ def emit(report: Report, fmt: Format, outputs: list[tuple[Format, Path]], verbos
     help="What to print on stdout.",
 )
 @click.option(
-    "--device",
-    type=click.Choice([d.value for d in api.Device]),
-    default=DEFAULTS.device.value,
-    show_default=True,
-    help="auto picks CUDA when torch sees a GPU.",
-)
-@click.option(
-    "--seed",
-    type=int,
-    default=DEFAULTS.seed,
-    show_default=True,
-    help="Seed for torch, numpy and random, fixed before every check.",
-)
-@click.option(
-    "--timeout",
-    "timeout_s",
-    type=click.FloatRange(min=1),
-    help="Wall-clock limit per exercise in seconds [default: per exercise].",
-)
-@click.option(
-    "--check-timeout",
-    "check_timeout_s",
-    type=click.FloatRange(min=1),
-    help="Limit per check in seconds [default: per exercise].",
-)
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    default=DEFAULTS.threads,
-    show_default=True,
-    help="torch threads in the checks.",
-)
-@click.option(
     "--jobs",
     type=click.IntRange(min=1),
     help="Exercises graded side by side, each in its own process "
@@ -213,25 +175,6 @@ def emit(report: Report, fmt: Format, outputs: list[tuple[Format, Path]], verbos
     "--fail-under",
     type=click.FloatRange(0, 100),
     help="Exit with 1 when the score is below this percentage.",
-)
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help=f"Folder holding MNIST/raw/ [default: ${data.ENV_VAR}, then the cache].",
-)
-@click.option(
-    "--download/--no-download",
-    default=DEFAULTS.download,
-    show_default=True,
-    envvar="GRADER_DOWNLOAD",
-    help="Download MNIST into the cache when no folder has it (GRADER_DOWNLOAD=0: never).",
-)
-@click.option(
-    "--memory-limit",
-    "memory_mb",
-    type=click.IntRange(min=256),
-    metavar="MB",
-    help="Address-space limit per exercise on the CPU [default: the machine's RAM].",
 )
 @click.option(
     "--keep-env",

@@ -18,6 +18,7 @@ from grader import __version__, data, exercises
 from grader.cohort import entries, exports, html, pool
 from grader.cohort.gradebook import Gradebook, Graded, locked
 from grader.errors import UsageError
+from grader.options import grading_options
 
 EPILOG = """\b
 Examples:
@@ -186,33 +187,7 @@ def require_report_libraries() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for gradebook.sqlite, grades.csv, checks.csv and report.html.",
 )
-@click.option(
-    "--only",
-    multiple=True,
-    type=click.Choice(exercises.names()),
-    help="Grade only this exercise (repeatable).",
-)
-@click.option(
-    "--device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
-    default="auto",
-    show_default=True,
-    help="As for grade.",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="As for grade.")
-@click.option(
-    "--timeout", type=click.FloatRange(min=1), default=None, help="Per exercise, as for grade."
-)
-@click.option(
-    "--check-timeout", type=click.FloatRange(min=1), default=None, help="Per check, as for grade."
-)
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="torch threads per submission.",
-)
+@grading_options(threads=1, per="submission")
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -226,36 +201,21 @@ def require_report_libraries() -> None:
     help="Grade on the Dask cluster at this address (tcp://host:8786) instead.",
 )
 @click.option("--regrade", is_flag=True, help="Grade every submission again, changed or not.")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder holding MNIST/raw/ (on the workers too with --scheduler).",
-)
-@click.option(
-    "--download/--no-download",
-    default=True,
-    show_default=True,
-    help="Download MNIST into the cache when no folder has it.",
-)
-@click.option(
-    "--memory-limit", type=click.IntRange(min=256), default=None, metavar="MB", help="As for grade."
-)
 def main(
     submissions: Path,
     out: Path,
     only: tuple[str, ...],
     device: str,
     seed: int,
-    timeout: float | None,
-    check_timeout: float | None,
+    timeout_s: float | None,
+    check_timeout_s: float | None,
     threads: int,
     workers: int | None,
     scheduler: str | None,
     regrade: bool,
     data_dir: Path | None,
     download: bool,
-    memory_limit: int | None,
+    memory_mb: int | None,
 ) -> None:
     """Grade every student's submission in SUBMISSIONS into a gradebook in --out.
 
@@ -269,10 +229,10 @@ def main(
             only=only,
             device=device,
             seed=seed,
-            timeout_s=timeout,
-            check_timeout_s=check_timeout,
+            timeout_s=timeout_s,
+            check_timeout_s=check_timeout_s,
             threads=threads,
-            memory_mb=memory_limit,
+            memory_mb=memory_mb,
             data_dir=str(data_dir if remote else local_data(data_dir, download, only) or "")
             or None,
             download=download and remote,

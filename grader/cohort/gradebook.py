@@ -148,18 +148,15 @@ class Gradebook:
         self.db.execute("COMMIT")
 
     def submissions(self) -> list[sqlite3.Row]:
-        self.db.row_factory = sqlite3.Row
-        try:
-            return self.db.execute("SELECT * FROM submissions ORDER BY student").fetchall()
-        finally:
-            self.db.row_factory = None
+        return self.rows("SELECT * FROM submissions ORDER BY student")
 
     def checks(self) -> list[sqlite3.Row]:
-        self.db.row_factory = sqlite3.Row
-        try:
-            return self.db.execute("SELECT * FROM checks ORDER BY student, check_id").fetchall()
-        finally:
-            self.db.row_factory = None
+        return self.rows("SELECT * FROM checks ORDER BY student, check_id")
+
+    def rows(self, query: str) -> list[sqlite3.Row]:
+        cursor = self.db.execute(query)
+        cursor.row_factory = sqlite3.Row
+        return cursor.fetchall()
 
 
 def check_rows(student: str, report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
