@@ -151,7 +151,7 @@ class Stop:
         """The signal that stopped grading, or '' while it has not."""
         if not self.event.is_set():
             return ""
-        return "SIGTERM" if issubclass(self.error, Terminated) else "SIGINT"
+        return self.error.signal_name if issubclass(self.error, Terminated) else "SIGINT"
 
 
 class Child:

@@ -60,7 +60,8 @@ def grade_and_write(
     outputs: list[tuple[Format, Path]],
     verbose: bool,
 ) -> Report:
-    """Grade, then print and write; on Ctrl-C or SIGTERM write what was graded and exit."""
+    """Grade, then print and write; on Ctrl-C or a termination signal write what was graded
+    and exit."""
     check_writable(outputs)
     progress = ProgressLine() if fmt is Format.TEXT else None
     with signals.guarded() as ignored:
@@ -217,7 +218,8 @@ def main(
       grade sub/ --output junit=report.xml   also write JUnit XML
     \b
     Exit codes: 0 graded, 1 under --fail-under, 2 bad usage, 3 the grader failed,
-    130/143 interrupted by Ctrl-C/SIGTERM (the report is still written).
+    130 Ctrl-C, 143 SIGTERM, 128+N SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 (the report is
+    still written).
     """
     options = api.Options(
         only=only,

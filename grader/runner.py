@@ -192,7 +192,7 @@ def run_children(
                 process = Child(targets, options, threads=settings.threads, sandbox=sandbox)
             child = process.wait(started + limit, record, settings.stop)
         except KeyboardInterrupt as exc:
-            interrupted = "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
+            interrupted = exc.signal_name if isinstance(exc, Terminated) else "SIGINT"
             problem = f"grading was interrupted by {interrupted}"
             for spec in specs:
                 results.setdefault(spec.nodeid, spec.result(Status.ERROR, f"not run: {problem}"))

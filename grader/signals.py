@@ -1,6 +1,8 @@
-"""Ctrl-C and SIGTERM stop grading cleanly; the same signals sent by student code do not.
+"""Ctrl-C and termination signals stop grading cleanly; the same signals from student code
+do not.
 
-SIGINT and SIGTERM are blocked in every thread and received by a watcher thread with
+SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are blocked in every thread and
+received by a watcher thread with
 sigwaitinfo, which tells who sent them. A signal from a process that carries a grading
 run's marker (student code, or anything it started) is ignored; any other one interrupts
 the main thread, which stops the running child, marks what did not run and writes the
@@ -16,11 +18,13 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from grader.errors import Terminated
+from grader.errors import terminated_by
 from grader.sandbox import MARKER
 
-HANDLED = {signal.SIGINT, signal.SIGTERM}
-STOP = signal.SIGUSR2
+# Each stops grading like SIGTERM: the report is written, the exit code is 128 + its number.
+TERMINATING = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+HANDLED = {signal.SIGINT, *TERMINATING}
+STOP = signal.SIGRTMIN + 1  # the watcher's own stop: a signal nobody sends by accident
 
 
 def from_student(pid: int) -> bool:
@@ -33,8 +37,8 @@ def from_student(pid: int) -> bool:
 
 
 def raise_terminated(signum: int, frame: object) -> None:
-    del signum, frame
-    raise Terminated
+    del frame
+    raise terminated_by(signum)
 
 
 def watch(ignored: list[int]) -> None:
@@ -53,7 +57,7 @@ def guarded() -> Iterator[list[int]]:
     """Within this block, only signals from outside the grading runs interrupt; yields the
     pids of student processes whose signals were ignored."""
     ignored: list[int] = []
-    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    previous = {signum: signal.signal(signum, raise_terminated) for signum in TERMINATING}
     signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED | {STOP})
     watcher = threading.Thread(target=watch, args=(ignored,), daemon=True, name="signals")
     watcher.start()
@@ -64,4 +68,5 @@ def guarded() -> Iterator[list[int]]:
         signal.pthread_kill(watcher.ident or 0, STOP)
         watcher.join(timeout=5)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, HANDLED)
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -139,7 +139,8 @@ def test_infinite_recursion(write_submission: Write) -> None:
 def test_signals_sent_to_the_grader_are_ignored(write_submission: Write) -> None:
     body = (
         "import os, signal\n"
-        "os.kill(os.getppid(), signal.SIGTERM)\nos.kill(os.getppid(), signal.SIGINT)\n"
+        "for name in ('SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'):\n"
+        "    os.kill(os.getppid(), getattr(signal, name))\n"
         "return A[:, j]"
     )
     folder = write_submission(
@@ -153,7 +154,7 @@ def test_signals_sent_to_the_grader_are_ignored(write_submission: Write) -> None
     )
     assert proc.returncode == 0, proc.stderr
     assert "Total: 48 / 48 points" in proc.stdout
-    assert "ignored 2 signal(s) sent by the submission" in proc.stderr
+    assert "ignored 6 signal(s) sent by the submission" in proc.stderr
 
 
 @pytest.mark.parametrize(
@@ -321,7 +322,15 @@ def test_unreadable_file(write_submission: Write) -> None:
 
 
 @pytest.mark.parametrize(
-    ("signal_name", "code", "jobs"), [("SIGTERM", 143, 1), ("SIGINT", 130, 1), ("SIGINT", 130, 2)]
+    ("signal_name", "code", "jobs"),
+    [
+        ("SIGTERM", 143, 1),
+        ("SIGINT", 130, 1),
+        ("SIGINT", 130, 2),
+        ("SIGHUP", 129, 1),
+        ("SIGQUIT", 131, 2),
+        ("SIGUSR2", 140, 1),
+    ],
 )
 def test_interrupting_grade_writes_a_valid_report(
     write_submission: Write, tmp_path: Path, signal_name: str, code: int, jobs: int
@@ -373,3 +382,43 @@ def test_results_channel_keeps_every_signed_line_after_junk(tmp_path: Path) -> N
         handle.write(b"\n" + channel.encode(key, {"event": "start"}).encode())
     reader.drain()
     assert seen == [{"event": "end"}, {"event": "start"}] and reader.forged == 2
+
+
+def test_a_killed_grade_leaves_no_child_behind(write_submission: Write, tmp_path: Path) -> None:
+    """SIGKILL cannot be handled: the children die with `grade` (PR_SET_PDEATHSIG), the one
+    running student code and the next one already started; the autouse fixture checks."""
+    started = tmp_path / "started"
+    body = (
+        f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep(60)\nreturn A[i]"
+    )
+    folder = write_submission(
+        {
+            "tensors.py": replace_function(solution_text("tensors"), "row", body),
+            "autograd.py": solution_text("autograd"),
+        }
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        str(folder),
+        "--only",
+        "tensors",
+        "--only",
+        "autograd",
+    ]
+    proc = subprocess.Popen(
+        [*command, "--jobs", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert started.exists(), "the check never ran"
+    children = [pid for pid, cmdline in processes() if "grader.plugin" in cmdline]
+    assert children, "no child pytest to watch"
+    proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{pid}/cmdline").exists() for pid in children)
