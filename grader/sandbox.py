@@ -47,6 +47,7 @@ ALLOWED_PREFIXES = ("LC_",)
 MARKER = "DL_GRADER_RUN"
 PROBLEMS_FILE = ".grader-problems.json"
 MAX_COPY_BYTES = 50 * 1024 * 1024
+MAX_COPY_FILES = 1_000
 PR_SET_PDEATHSIG = 1
 
 
@@ -147,35 +148,48 @@ def kill_all(pgid: int, token: str) -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
+def hidden(name: str) -> bool:
+    return name.startswith(".") or name == "__pycache__"
+
+
 def copy_submission(source: Path, target: Path) -> dict[str, str]:
-    """Copy the submission's files; return file name -> problem for what was not copied."""
+    """Copy the submission's regular files; return file name -> problem for what was not
+    copied. Links are never followed into folders (a link loop is one file's problem), and
+    at most MAX_COPY_FILES files and MAX_COPY_BYTES bytes are copied."""
     problems: dict[str, str] = {}
-    budget = MAX_COPY_BYTES
-    root = source.resolve()
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        if any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
-            continue
-        name = relative.as_posix()
-        if path.is_symlink():
-            inside = path.resolve().is_relative_to(root)
-            if not inside:
-                problems[name] = "is a symbolic link pointing outside the submission"
+    budget, count, root = MAX_COPY_BYTES, 0, source.resolve()
+    for top, dirs, files in os.walk(source):
+        here = Path(top)
+        dirs[:] = sorted(d for d in dirs if not hidden(d))
+        for name in [d for d in dirs if d.endswith(".py")]:
+            problems[(here / name).relative_to(source).as_posix()] = "is a folder, not a file"
+        for name in sorted(f for f in files if not hidden(f)):
+            relative = (here / name).relative_to(source).as_posix()
+            if count >= MAX_COPY_FILES:
+                problems[relative] = f"was not copied: only {MAX_COPY_FILES:,} files are graded"
                 continue
-        if path.is_dir():
-            (target / relative).mkdir(parents=True, exist_ok=True)
-            if path.suffix == ".py":
-                problems[name] = "is a folder, not a file"
-            continue
-        try:
-            size = path.stat().st_size
-            if size > budget:
-                problems[name] = "is too large to grade"
-                continue
-            budget -= size
-            (target / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target / relative)
-        except OSError as exc:
-            problems[name] = f"cannot be read ({exc.strerror or exc})"
+            problem, size = copy_file(here / name, target / relative, root, budget)
+            budget, count = budget - size, count + 1
+            if problem:
+                problems[relative] = problem
     (target / PROBLEMS_FILE).write_text(json.dumps(problems), encoding="utf-8")
     return problems
+
+
+def copy_file(path: Path, destination: Path, root: Path, budget: int) -> tuple[str, int]:
+    """Copy one file; (problem or '', bytes copied). No error escapes: a loop, a name too
+    long, a FIFO or an unreadable file is that file's problem."""
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(root):
+            return "is a symbolic link pointing outside the submission", 0
+        if not path.is_file():
+            return "is not a regular file", 0
+        size = path.stat().st_size
+        if size > budget:
+            return "is too large to grade", 0
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+        return "", size
+    except (OSError, RuntimeError, ValueError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return f"cannot be read ({detail})", 0

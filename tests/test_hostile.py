@@ -422,3 +422,24 @@ def test_a_killed_grade_leaves_no_child_behind(write_submission: Write, tmp_path
     while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(Path(f"/proc/{pid}/cmdline").exists() for pid in children)
+
+
+def test_odd_files_beside_the_exercise_never_stop_grading(write_submission: Write) -> None:
+    """A link loop, a link to the folder itself, a FIFO (reading it would block), a path of
+    about 4,000 characters and 1,500 files: each is at most that file's problem."""
+    folder = write_submission({"tensors.py": solution_text("tensors")})
+    (folder / "loop").symlink_to("loop")
+    (folder / "itself").symlink_to(folder, target_is_directory=True)
+    os.mkfifo(folder / "pipe")
+    deep = folder.joinpath(*["d" * 200] * 19)
+    deep.mkdir(parents=True)
+    (deep / "deep.py").write_text("x = 1\n", encoding="utf-8")
+    many = folder / "many"
+    many.mkdir()
+    for index in range(1_500):
+        (many / f"{index}.txt").write_text("", encoding="utf-8")
+    started = time.monotonic()
+    report = api.grade(folder, FAST)
+    validate(report)
+    assert report.score == report.max_score == 48
+    assert time.monotonic() - started < 60
