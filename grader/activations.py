@@ -94,3 +94,20 @@ def linear_calls(model: nn.Module, x: Tensor) -> tuple[list[tuple[Tensor, Tensor
         for handle in handles:
             handle.remove()
     return calls, out.detach()
+
+
+def activation_advice(found: str) -> str:
+    if found == "none":
+        return "no activation; apply ReLU (torch.relu or nn.ReLU()) to its output"
+    if found == "?":
+        return "the output layer's input is not ReLU of the hidden layer's output"
+    return f"{found}; the course's MLP uses ReLU (torch.relu or nn.ReLU())"
+
+
+def assert_nonlinear(model: nn.Module) -> None:
+    """For networks not built from nn.Linear: at least the hidden layer is not linear."""
+    model.eval()
+    a, b = torch.randn(1, 1, 28, 28), torch.randn(1, 1, 28, 28)
+    with torch.no_grad():
+        mixed = model(a + b) - model(a) - model(b) + model(torch.zeros_like(a))
+    assert mixed.abs().max() > 1e-4, "MLP: the network is linear: apply ReLU to the hidden layer"

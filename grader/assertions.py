@@ -7,9 +7,11 @@ a reference computed by torch itself, with the tolerances stated in the message.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 import torch
 from torch import Tensor
 
@@ -159,3 +161,16 @@ def plain_value(got: Any) -> Any:
     if type(got) in (*NUMBERS, str):
         return got
     return f"<{type_name(got)}>"
+
+
+def python_number(got: Any, what: str) -> float:
+    """A float (or int) result, as the contract says: a tensor keeps its graph alive."""
+    if isinstance(got, Tensor):
+        pytest.fail(
+            f"{what}: expected a Python float, got a torch.Tensor of shape "
+            f"{tuple(got.shape)}: convert with .item() (a tensor kept across batches also "
+            "keeps every batch's graph in memory)"
+        )
+    number = isinstance(got, numbers.Real) and not isinstance(got, bool)
+    assert number, f"{what}: expected a Python float, got {type_name(got)}"
+    return float(got)

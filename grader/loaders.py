@@ -15,6 +15,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
+from grader.assertions import type_name
+
 Batch = tuple[Tensor, Tensor]
 Loader = DataLoader[Any]
 
@@ -79,3 +81,20 @@ def chunk_loader(
     """A DataLoader over `order`'s samples (all, in order, when None), batch by batch."""
     dataset = ChunkDataset(images, labels, order)
     return DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=whole_batch)
+
+
+def train_and_test() -> tuple[SampleDataset, SampleDataset]:
+    """Two datasets told apart by their labels: train 0..39, test 100..120."""
+    train = SampleDataset(torch.randn(40, 1, 28, 28), torch.arange(40))
+    return train, SampleDataset(torch.randn(21, 1, 28, 28), torch.arange(100, 121))
+
+
+def served(loader: Any, what: str) -> Tensor:
+    """Every label a loader yields, in order."""
+    labels = []
+    for batch in loader:
+        assert isinstance(batch, tuple | list) and len(batch) == 2, (
+            f"make_loaders: the {what} yields {type_name(batch)}, expected (images, labels)"
+        )
+        labels.append(torch.as_tensor(batch[1]).reshape(-1))
+    return torch.cat(labels) if labels else torch.zeros(0, dtype=torch.long)

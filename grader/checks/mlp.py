@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 from types import ModuleType
 from typing import Any
 
@@ -20,8 +19,15 @@ from torch.utils.data import default_collate
 
 from grader import activations, loaders, loops
 from grader.architecture import assert_param_layers
-from grader.assertions import FLOAT32, assert_number, assert_shape, assert_tensor, type_name
-from grader.loaders import Loader, SampleDataset
+from grader.assertions import (
+    FLOAT32,
+    assert_number,
+    assert_shape,
+    assert_tensor,
+    python_number,
+    type_name,
+)
+from grader.loaders import Loader
 from grader.submission import exercise_fixture
 from grader.training import MEAN, STD, Target, Trainer
 
@@ -42,25 +48,8 @@ def normalised(images: Tensor) -> Tensor:
     return images.float().div(255).sub(MEAN).div(STD)
 
 
-def train_and_test() -> tuple[SampleDataset, SampleDataset]:
-    """Two datasets told apart by their labels: train 0..39, test 100..120."""
-    train = SampleDataset(torch.randn(40, 1, 28, 28), torch.arange(40))
-    return train, SampleDataset(torch.randn(21, 1, 28, 28), torch.arange(100, 121))
-
-
-def served(loader: Any, what: str) -> Tensor:
-    """Every label a loader yields, in order."""
-    labels = []
-    for batch in loader:
-        assert isinstance(batch, tuple | list) and len(batch) == 2, (
-            f"make_loaders: the {what} yields {type_name(batch)}, expected (images, labels)"
-        )
-        labels.append(torch.as_tensor(batch[1]).reshape(-1))
-    return torch.cat(labels) if labels else torch.zeros(0, dtype=torch.long)
-
-
 def pair_of_loaders(mlp: ModuleType, batch_size: int) -> tuple[Any, Any]:
-    got = mlp.make_loaders(*train_and_test(), batch_size)
+    got = mlp.make_loaders(*loaders.train_and_test(), batch_size)
     assert isinstance(got, tuple | list) and len(got) == 2, (
         f"make_loaders: expected (train_loader, test_loader), got {type_name(got)}"
     )
@@ -119,7 +108,10 @@ class TestData:
         """the training loader shuffles the training set, the test loader serves the test set
         in order"""
         train, test = pair_of_loaders(mlp, 16)
-        train_order, test_order = served(train, "training loader"), served(test, "test loader")
+        train_order, test_order = (
+            loaders.served(train, "training loader"),
+            loaders.served(test, "test loader"),
+        )
         if bool((train_order >= 100).any()) or not bool((test_order >= 100).all()):
             pytest.fail(
                 "make_loaders: the training loader serves test samples or the test loader "
@@ -204,46 +196,18 @@ class TestMLP:
         """MLP applies ReLU to the hidden layer"""
         calls, _ = activations.linear_calls(mlp.MLP(), torch.randn(8, 1, 28, 28))
         if len(calls) != 2:
-            assert_nonlinear(mlp.MLP())
+            activations.assert_nonlinear(mlp.MLP())
             return
         (_, hidden), (given, _) = calls
         found = activations.recognise(hidden, given)
-        assert found == "relu", f"MLP: after the hidden layer: {activation_advice(found)}"
-
-
-def activation_advice(found: str) -> str:
-    if found == "none":
-        return "no activation; apply ReLU (torch.relu or nn.ReLU()) to its output"
-    if found == "?":
-        return "the output layer's input is not ReLU of the hidden layer's output"
-    return f"{found}; the course's MLP uses ReLU (torch.relu or nn.ReLU())"
-
-
-def assert_nonlinear(model: nn.Module) -> None:
-    """For networks not built from nn.Linear: at least the hidden layer is not linear."""
-    model.eval()
-    a, b = torch.randn(1, 1, 28, 28), torch.randn(1, 1, 28, 28)
-    with torch.no_grad():
-        mixed = model(a + b) - model(a) - model(b) + model(torch.zeros_like(a))
-    assert mixed.abs().max() > 1e-4, "MLP: the network is linear: apply ReLU to the hidden layer"
+        assert found == "relu", (
+            f"MLP: after the hidden layer: {activations.activation_advice(found)}"
+        )
 
 
 def call_train_epoch(mlp: ModuleType, model: nn.Module, loader: Loader) -> Any:
     optimizer = torch.optim.SGD(model.parameters(), lr=loops.LR)
     return mlp.train_epoch(model, loader, optimizer, nn.CrossEntropyLoss(), torch.device("cpu"))
-
-
-def python_number(got: Any, what: str) -> float:
-    """A float (or int) result, as the contract says: a tensor keeps its graph alive."""
-    if isinstance(got, Tensor):
-        pytest.fail(
-            f"{what}: expected a Python float, got a torch.Tensor of shape "
-            f"{tuple(got.shape)}: convert with .item() (a tensor kept across batches also "
-            "keeps every batch's graph in memory)"
-        )
-    number = isinstance(got, numbers.Real) and not isinstance(got, bool)
-    assert number, f"{what}: expected a Python float, got {type_name(got)}"
-    return float(got)
 
 
 class TestTrainEpoch:
