@@ -75,15 +75,16 @@ def grade_files(student: str, files: dict[str, bytes], settings: Settings) -> Gr
     packed = Packed(student, files)
     with tempfile.TemporaryDirectory(prefix="grade-class-") as tmp:
         folder = unpack(packed, Path(tmp) / "submission")
-        report_path = Path(tmp) / "report.json"
-        command = [sys.executable, "-m", "grader", str(folder), f"--json={report_path}"]
+        # The report comes back on grade's stdout, a pipe only this process reads: a file
+        # could be rewritten by a process the submission left running.
+        command = [sys.executable, "-m", "grader", str(folder), "--format=json"]
         done = subprocess.run(
             [*command, *settings.arguments()],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,
         )
-        report = read_report(report_path)
+    report = parse_report(done.stdout)
     if done.returncode in INTERRUPTED:
         raise Interrupted(f"grading {student} was interrupted")
     problem = "" if report else failure(done)
@@ -102,17 +103,17 @@ def grade_files(student: str, files: dict[str, bytes], settings: Settings) -> Gr
     )
 
 
-def read_report(path: Path) -> dict[str, Any] | None:
+def parse_report(stdout: bytes) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(stdout.decode("utf-8"))
+    except ValueError:
         return None
     return data if isinstance(data, dict) else None
 
 
 def failure(done: subprocess.CompletedProcess[bytes]) -> str:
     """Why `grade` left no report: its exit code and the end of what it printed."""
-    said = (done.stderr or done.stdout or b"").decode("utf-8", "replace").strip()
+    said = (done.stderr or b"").decode("utf-8", "replace").strip()
     return f"grade exited with {done.returncode} and no report: {said[-OUTPUT_TAIL:]}"
 
 
