@@ -10,10 +10,13 @@ last layer's output.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
+
+from grader.remote import Remote, probe, type_of
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "relu": F.relu,
@@ -62,9 +65,12 @@ def ending(last_output: Tensor, model_output: Tensor) -> str:
     return ""
 
 
-def logits_problem(model: nn.Module, x: Tensor, what: str) -> str:
-    """'' when `model` returns logits for `x`, else a message naming what it returns."""
-    calls, out = linear_calls(model, x)
+def logits_problem(seen: dict[str, Any], what: str) -> str:
+    """'' when the model returned logits, else a message naming what it returns; `seen` is
+    what `linear_calls` found."""
+    calls, out = seen["calls"], seen["out"]
+    if not isinstance(out, Tensor):
+        return f"{what}: expected a tensor of logits, got {type_of(out)}"
     end = ending(calls[-1][1], out) if calls else ""
     if not end and probabilities(out):
         end = "softmax"
@@ -77,23 +83,11 @@ def probabilities(out: Tensor) -> bool:
     return bool((rows >= 0).all()) and bool(torch.allclose(rows.sum(1), torch.ones(len(rows))))
 
 
-def linear_calls(model: nn.Module, x: Tensor) -> tuple[list[tuple[Tensor, Tensor]], Tensor]:
-    """(input, output) of every nn.Linear call in forward order, and the model's output."""
-    calls: list[tuple[Tensor, Tensor]] = []
-    handles = [
-        m.register_forward_hook(
-            lambda _, i, o: calls.append((i[0].detach().clone(), o.detach().clone()))
-        )
-        for m in model.modules()
-        if isinstance(m, nn.Linear)
-    ]
-    try:
-        with torch.no_grad():
-            out = model.eval()(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return calls, out.detach()
+def linear_calls(model: Remote, x: Tensor) -> dict[str, Any]:
+    """(input, output) of every nn.Linear call in forward order ("calls"), and the model's
+    output ("out"), recorded by forward hooks in the worker."""
+    found: dict[str, Any] = probe(model, "linear_calls", model, x)
+    return found
 
 
 def activation_advice(found: str) -> str:
@@ -104,7 +98,7 @@ def activation_advice(found: str) -> str:
     return f"{found}; the course's MLP uses ReLU (torch.relu or nn.ReLU())"
 
 
-def assert_nonlinear(model: nn.Module) -> None:
+def assert_nonlinear(model: Remote) -> None:
     """For networks not built from nn.Linear: at least the hidden layer is not linear."""
     model.eval()
     a, b = torch.randn(1, 1, 28, 28), torch.randn(1, 1, 28, 28)

@@ -1,20 +1,20 @@
 """Architecture tables from torchinfo: per-layer parameters and output shapes, in forward order.
 
-torchinfo pitfalls handled here: the device is always given (otherwise it may move a
-model to CUDA), its forward-pass cache (keyed by class name) is off, layers are named by
-their `named_modules()` path through `layer_id` (its `var_name` is only the last
-attribute), and when the student's forward raises inside it, the real error (its
-`__cause__`) is raised instead of torchinfo's wrapper.
+The table of a student's model is made in the worker (grader/worker/models.py, where the
+torchinfo pitfalls are handled) and judged here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
-import torchinfo
 from torch import nn
+
+from grader.remote import Remote, probe
+from grader.worker import models
 
 
 @dataclass(frozen=True)
@@ -28,51 +28,32 @@ class LayerRow:
 
 
 def summary_rows(
-    model: nn.Module, input_size: Sequence[int], device: torch.device
+    model: nn.Module | Remote, input_size: Sequence[int], device: torch.device
 ) -> list[LayerRow]:
-    """Every executed leaf layer, in the order forward ran it."""
-    try:
-        stats = torchinfo.summary(
-            model,
-            input_size=tuple(input_size),
-            device=device,
-            verbose=0,
-            depth=100,
-            cache_forward_pass=False,
-            col_names=("output_size", "num_params"),
-        )
-    except RuntimeError as exc:
-        if exc.__cause__ is not None:
-            raise exc.__cause__ from None
-        raise
-    names = {id(module): name for name, module in model.named_modules()}
-    return [
-        LayerRow(
-            path=names.get(info.layer_id, info.var_name or "?"),
-            kind=info.class_name,
-            params=int(info.trainable_params),
-            output=tuple(int(s) for s in info.output_size),
-        )
-        for info in stats.summary_list
-        if info.is_leaf_layer and info.executed
-    ]
+    """Every executed leaf layer, in the order forward ran it (torchinfo, in the worker
+    for a student's model)."""
+    if isinstance(model, Remote):
+        raw = probe(model, "summary_rows", model, list(input_size), str(device))
+    else:
+        raw = models.summary_rows(None, model, input_size, str(device))
+    return [LayerRow(str(p), str(k), int(n), tuple(int(d) for d in o)) for p, k, n, o in raw]
 
 
 def param_rows(rows: Sequence[LayerRow]) -> list[LayerRow]:
     return [row for row in rows if row.params > 0]
 
 
-def unused_layers(model: nn.Module, rows: Sequence[LayerRow]) -> list[str]:
+def layers(model: Remote) -> dict[str, Any]:
+    """The model's leaf layers with parameters: {"layers": {path: {"type", "attrs"}},
+    "loose_parameters": parameters outside them}."""
+    found: dict[str, Any] = probe(model, "layers", model)
+    return found
+
+
+def unused_layers(model: Remote, rows: Sequence[LayerRow]) -> list[str]:
     """Layers with parameters that forward never ran (defined but not used)."""
     used = {row.path for row in rows}
-    return [
-        name
-        for name, module in model.named_modules()
-        if name
-        and not any(module.children())
-        and name not in used
-        and any(p.requires_grad for p in module.parameters(recurse=False))
-    ]
+    return [name for name in layers(model)["layers"] if name not in used]
 
 
 def table(expected: Sequence[tuple[str, int]], got: Sequence[LayerRow]) -> str:
@@ -89,7 +70,7 @@ def table(expected: Sequence[tuple[str, int]], got: Sequence[LayerRow]) -> str:
 
 
 def assert_param_layers(
-    model: nn.Module,
+    model: Remote,
     expected: Sequence[tuple[str, int]],
     input_size: Sequence[int],
     what: str,

@@ -175,6 +175,7 @@ class Child:
         self.tmp = tempfile.TemporaryDirectory(prefix="grade-")
         self.workdir = Path(self.tmp.name)
         (self.workdir / "cwd").mkdir()
+        self.workdir.chmod(0o711)  # the worker, under another user id, reads the copy in cwd
         self.results_path = self.workdir / "results.jsonl"
         read_fd, self.write_fd = os.pipe()
         try:

@@ -18,7 +18,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from grader import activations
-from grader.architecture import LayerRow, param_rows, summary_rows
+from grader.architecture import LayerRow, layers, param_rows, summary_rows
+from grader.remote import Remote, probe
 
 
 @dataclass(frozen=True)
@@ -87,15 +88,16 @@ def reference_table(batch: int) -> tuple[LayerRow, ...]:
     )
 
 
-def causes(module: nn.Module | None, spec: LayerSpec | None) -> str:
-    """Which hyperparameters of the student's layer differ from the course's."""
-    if module is None or spec is None:
+def causes(layer: dict[str, Any] | None, spec: LayerSpec | None) -> str:
+    """Which hyperparameters of the student's layer (type and attrs, from the worker) differ
+    from the course's."""
+    if layer is None or spec is None:
         return "extra layer" if spec is None else "missing layer"
-    if not isinstance(module, spec.kind):
-        return f"{type(module).__name__}, expected {spec.kind.__name__}"
+    if layer["type"] != spec.kind.__name__:
+        return f"{layer['type']}, expected {spec.kind.__name__}"
     found = []
     for name, wanted in spec.attrs.items():
-        value = getattr(module, name)
+        value = layer["attrs"].get(name)
         if value != wanted:
             found.append(f"{name} {value}, expected {wanted}")
     if spec.label == "fc1" and "in_features" in " ".join(found):
@@ -103,21 +105,21 @@ def causes(module: nn.Module | None, spec: LayerSpec | None) -> str:
     return "; ".join(found)
 
 
-def diagnose_layers(model: nn.Module, got: Sequence[LayerRow], expected: Sequence[LayerRow]) -> str:
+def diagnose_layers(model: Remote, got: Sequence[LayerRow], expected: Sequence[LayerRow]) -> str:
     """A table, expected versus got per layer in forward order, with the likely cause."""
-    modules = dict(model.named_modules())
+    found = layers(model)["layers"]
     lines = [f"    {'layer':<7}{'params':>9} {'got':>9}   {'output':<17}{'got':<17}your layer"]
     for index in range(max(len(got), len(expected))):
         want = expected[index] if index < len(expected) else None
         have = got[index] if index < len(got) else None
         spec = SPEC[index] if index < len(SPEC) else None
-        module = modules.get(have.path) if have else None
+        layer = found.get(have.path) if have else None
         lines.append(
             f"    {want.path if want else '-':<7}{want.params if want else 0:>9,} "
             f"{have.params if have else 0:>9,}   {str(want.output) if want else '-':<17}"
             f"{str(have.output) if have else '-':<17}{have.path if have else '-'}"
         )
-        reason = causes(module, spec)
+        reason = causes(layer, spec)
         if reason:
             lines.append(f"{'':>11}^ {reason}")
     return "\n".join(lines)
@@ -169,32 +171,17 @@ def recognise(after: str, output: Tensor, next_input: Tensor, spatial: bool) -> 
     return Between(after, "?", "?")
 
 
-def describe_between(model: nn.Module, batch: int = 2) -> list[Between]:
-    """conv1 -> conv2, conv2 -> fc1 and fc1 -> fc2, recognised from hooks on the layers."""
+def describe_between(model: Remote, batch: int = 2) -> list[Between]:
+    """conv1 -> conv2, conv2 -> fc1 and fc1 -> fc2, recognised from what forward hooks on
+    the layers (in the worker) saw."""
     rows = param_rows(summary_rows(model, (batch, 1, 28, 28), torch.device("cpu")))
-    modules = dict(model.named_modules())
-    layers = [modules[row.path] for row in rows]
-    outputs: dict[int, Tensor] = {}
-    inputs: dict[int, Tensor] = {}
-    handles = []
-    for index, layer in enumerate(layers):
-        handles.append(
-            layer.register_forward_hook(
-                lambda m, i, o, k=index: outputs.setdefault(k, o.detach().clone())
-            )
-        )
-        handles.append(
-            layer.register_forward_pre_hook(
-                lambda m, i, k=index: inputs.setdefault(k, i[0].detach().clone())
-            )
-        )
-    with torch.no_grad():
-        model.eval()(torch.randn(batch, 1, 28, 28))
-    for handle in handles:
-        handle.remove()
+    kinds = [row.kind for row in rows]
+    seen = probe(
+        model, "layer_io", model, [row.path for row in rows], torch.randn(batch, 1, 28, 28)
+    )
     found = []
     for index, label in enumerate(("conv1", "conv2", "fc1")):
-        if index + 1 < len(layers):
-            spatial = isinstance(layers[index], nn.Conv2d)
-            found.append(recognise(label, outputs[index], inputs[index + 1], spatial))
+        if index + 1 < len(rows) and seen[index] is not None and seen[index + 1] is not None:
+            spatial = kinds[index] == "Conv2d"
+            found.append(recognise(label, seen[index][1], seen[index + 1][0], spatial))
     return found

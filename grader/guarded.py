@@ -1,34 +1,42 @@
-"""The student's module as the checks see it: every call is watched for changed inputs.
+"""What a call did to its arguments: changed them in place, or returned a view of them.
 
-A check computes its expected value from the inputs it passed. A function that also
-changes an input in place would make that expected value wrong, and a correct-looking
-result would be judged against it. So each call of a function defined in the
-submission copies its tensor arguments first and compares after; a change fails the
-check with a message that names the argument, unless the contract says the function
-changes it (descent_step).
+A check computes its expected value from the inputs it passed, in the checker; the
+worker's copies come back with the answer. A function that changed an input in place
+fails its check with a message that names the argument, unless the contract says the
+function changes it (descent_step): then the change is copied back into the check's
+tensor, gradient included. A result that shares memory with an argument is rebuilt on
+the check's own argument, so that views stay checkable.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable, Iterable
-from types import ModuleType
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from grader.submission import FAIL_EXCEPTION
 
 
-def tensors_in(value: Any) -> list[Tensor]:
-    """The tensors of an argument: itself, or those in a list or tuple of them."""
-    if type(value) in (Tensor, torch.nn.Parameter):
-        return [value]
-    if type(value) in (list, tuple):
-        return [v for v in value if type(v) in (Tensor, torch.nn.Parameter)]
-    return []
+def as_tensor(value: Any) -> Tensor | None:
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
+        return torch.from_numpy(value)
+    return None
+
+
+def pairs(original: Any, after: Any) -> Iterator[tuple[Tensor, Tensor]]:
+    """(the check's tensor, the worker's copy after the call), also inside lists/tuples."""
+    if type(original) in (list, tuple) and type(after) in (list, tuple):
+        for o, a in zip(original, after, strict=False):
+            yield from pairs(o, a)
+        return
+    mine, theirs = as_tensor(original), as_tensor(after)
+    if mine is not None and theirs is not None:
+        yield mine, theirs
 
 
 def unchanged(after: Tensor, before: Tensor) -> bool:
@@ -36,64 +44,60 @@ def unchanged(after: Tensor, before: Tensor) -> bool:
     last-bit rounding (x + eps - eps) still counts as unchanged."""
     if after.shape != before.shape or after.dtype != before.dtype:
         return False
-    now = Tensor.detach(after)
+    now, then = Tensor.detach(after), Tensor.detach(before).to(after.device)
     if now.is_floating_point():
-        return bool(torch.allclose(now, before, rtol=1e-12, atol=1e-12, equal_nan=True))
-    return bool(torch.equal(now, before))
+        return bool(torch.allclose(now, then, rtol=1e-12, atol=1e-12, equal_nan=True))
+    return bool(torch.equal(now, then))
 
 
-def argument_names(function: Callable[..., Any], count: int) -> list[str]:
-    try:
-        names = list(inspect.signature(function).parameters)
-    except (TypeError, ValueError):
-        names = []
-    return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(count)]
+def changed_in_place(label: str, name: str) -> str:
+    return (
+        f"{label}: the input {name} was changed in place; leave the inputs as they were and "
+        "return a new tensor (work on a copy, e.g. .clone(), or use out-of-place operations)"
+    )
 
 
-def guard(function: Callable[..., Any], name: str) -> Callable[..., Any]:
-    """`function`, failing the check when it changes a tensor argument in place."""
-
-    @functools.wraps(function)
-    def watched(*args: Any, **kwargs: Any) -> Any:
-        given = [(str(i), a) for i, a in enumerate(args)] + list(kwargs.items())
-        copies = [(key, t, Tensor.detach(t).clone()) for key, a in given for t in tensors_in(a)]
-        result = function(*args, **kwargs)
-        names = argument_names(function, len(args))
-        for key, tensor, before in copies:
-            if not unchanged(tensor, before):
-                label = names[int(key)] if key.isdigit() else key
-                raise FAIL_EXCEPTION(
-                    f"{name}: the input {label} was changed in place; leave the inputs as "
-                    "they were and return a new tensor (work on a copy, e.g. .clone(), or "
-                    "use out-of-place operations)",
-                    pytrace=False,
-                )
-        return result
-
-    watched.__dict__["__guarded__"] = True
-    return watched
+def settle(
+    label: str, may_change: bool, args: Sequence[Any], answer: dict[str, Any], names: list[str]
+) -> None:
+    """Fail on an in-place change the contract does not allow; copy back one it does."""
+    after, grads = answer.get("args") or [], answer.get("grads") or []
+    for index, (original, changed) in enumerate(zip(args, after, strict=False)):
+        for mine, theirs in pairs(original, changed):
+            if unchanged(theirs, mine):
+                continue
+            if not may_change:
+                name = names[index] if index < len(names) else f"argument {index + 1}"
+                raise FAIL_EXCEPTION(changed_in_place(label, name), pytrace=False)
+            with torch.no_grad():
+                mine.copy_(theirs) if mine.shape == theirs.shape else mine.set_(theirs.clone())
+        if may_change and isinstance(original, Tensor) and index < len(grads):
+            original.grad = grads[index]
 
 
-class Guarded:
-    """A read-through view of a student's module; its own functions are guarded."""
-
-    def __init__(self, module: ModuleType, changes_inputs: Iterable[str] = ()) -> None:
-        object.__setattr__(self, "__wrapped__", module)
-        object.__setattr__(self, "_changes_inputs", frozenset(changes_inputs))
-
-    def __getattr__(self, name: str) -> Any:
-        module: ModuleType = object.__getattribute__(self, "__wrapped__")
-        value = getattr(module, name)
-        own = inspect.isfunction(value) and value.__module__ == module.__name__
-        if own and name not in object.__getattribute__(self, "_changes_inputs"):
-            return guard(value, name)
+def rebuild_views(value: Any, args: Sequence[Any], answer: dict[str, Any]) -> Any:
+    """`value` with each tensor that shares memory with an argument's copy rebuilt as a view
+    of the check's own argument (the same storage, offset and strides)."""
+    bases: dict[int, Tensor] = {}
+    for original, changed in zip(args, answer.get("args") or [], strict=False):
+        for mine, theirs in pairs(original, changed):
+            bases[theirs.untyped_storage().data_ptr()] = mine
+    if not bases:
         return value
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        """Checks may monkeypatch the module (a spy); guards never end up in it."""
-        if getattr(value, "__guarded__", False):
-            value = value.__wrapped__
-        setattr(object.__getattribute__(self, "__wrapped__"), name, value)
+    def rebuild(item: Any) -> Any:
+        if isinstance(item, Tensor):
+            base = bases.get(item.untyped_storage().data_ptr()) if item.numel() else None
+            if base is None or base.device != item.device:
+                return item
+            view = torch.empty(0, dtype=item.dtype, device=item.device).set_(
+                base.untyped_storage(), item.storage_offset(), item.size(), item.stride()
+            )
+            return view.requires_grad_() if item.requires_grad else view
+        if type(item) in (list, tuple):
+            return type(item)(rebuild(v) for v in item)
+        if type(item) is dict:
+            return {k: rebuild(v) for k, v in item.items()}
+        return item
 
-    def __delattr__(self, name: str) -> None:
-        delattr(object.__getattribute__(self, "__wrapped__"), name)
+    return rebuild(value)

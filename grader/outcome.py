@@ -15,6 +15,7 @@ from types import ModuleType
 
 import pytest
 
+from grader.remote import StudentError, WorkerGone
 from grader.report import Status
 from grader.submission import (
     FAIL_EXCEPTION,
@@ -60,6 +61,10 @@ def classify(
         )
     if isinstance(exc, SubmissionError):
         return Outcome(exc.status, exc.message)
+    if isinstance(exc, StudentError):
+        return from_worker(submission, exc, memory_mb)
+    if isinstance(exc, WorkerGone):
+        return Outcome(Status.ERROR, str(exc))
     if is_timeout(exc):
         return Outcome(Status.TIMEOUT, f"the check did not finish in time ({exc})")
     missing = missing_name(submission, exc)
@@ -76,6 +81,28 @@ def classify(
     if when != "call":
         return Outcome(Status.ERROR, f"the check could not be prepared: {describe_exception(exc)}")
     return Outcome(Status.FAILED, f"the check could not use your result: {describe_exception(exc)}")
+
+
+def from_worker(submission: Submission, exc: StudentError, memory_mb: int | None) -> Outcome:
+    """What student code raised in the worker, as the worker described it."""
+    place = f" ({exc.where})" if exc.where else ""
+    if exc.kind == "stub":
+        return Outcome(Status.NOT_ATTEMPTED, f"not attempted yet: {exc.message}")
+    if exc.kind == "missing":
+        return Outcome(
+            Status.ERROR,
+            f"{exc.where} does not define {exc.message}: restore it from the starter code",
+        )
+    if exc.type == "MemoryError" or "can't allocate memory" in exc.message:
+        limit = f"the memory limit of {memory_mb:,} MB" if memory_mb else "the machine's memory"
+        return Outcome(
+            Status.ERROR,
+            f"out of memory: your code asked for more than {limit} allows{place}: "
+            f"{exc.message[:200]}",
+        )
+    if exc.where:
+        return Outcome(Status.ERROR, f"{exc.message}{place}")
+    return Outcome(Status.FAILED, f"the check could not use your result: {exc.message}")
 
 
 def missing_name(submission: Submission, exc: BaseException) -> str:

@@ -15,7 +15,6 @@ import time
 from collections.abc import Generator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import IO, Any
 
 import numpy as np
@@ -25,10 +24,10 @@ import torch
 from grader import channel
 from grader.data import Mnist, MnistError
 from grader.data import load as load_mnist
-from grader.integrity import Snapshot
 from grader.outcome import Outcome, cap_output, classify
+from grader.remote import Remote, Spec, StudentError, Worker, WorkerGone
 from grader.report import CheckResult, Status
-from grader.submission import Submission, SubmissionError, import_file
+from grader.submission import Submission, SubmissionError, is_timeout
 from grader.training import Prepared
 
 
@@ -54,11 +53,10 @@ class State:
     settings: Settings
     channel: IO[str]
     key: bytes = b""
-    modules: dict[str, ModuleType | SubmissionError] = field(default_factory=dict)
+    workers: dict[str, Worker] = field(default_factory=dict)
+    modules: dict[str, Remote | SubmissionError] = field(default_factory=dict)
     mnist: Mnist | None = None
     prepared: dict[str, Prepared] = field(default_factory=dict)
-    snapshot: Snapshot | None = None
-    tampered: str = ""
 
     def prepare(self, mnist: Mnist, device: torch.device) -> Prepared:
         """MNIST normalised on `device`, made once per process and device."""
@@ -74,6 +72,7 @@ pytest_plugins = ("grader.fixtures",)
 OUTCOME = pytest.StashKey[Outcome]()
 CREDIT = pytest.StashKey[tuple[float, str]]()
 OUTPUT = pytest.StashKey[str]()
+OUTPUT_START = pytest.StashKey[int]()
 TRACEBACK = pytest.StashKey[str]()
 
 
@@ -110,13 +109,40 @@ def pytest_configure(config: pytest.Config) -> None:
         memory_mb=config.getoption("--grader-memory-mb") or None,
     )
     state = State(settings=settings, channel=settings.results.open("a", encoding="utf-8"))
+    start_workers(state, exercises_of(config.args))
     preload(state)
     state.key = read_key(config.getoption("--grader-key-fd"))
     config.stash[STATE] = state
     cuda = torch.cuda.is_available()
-    emit(config, event="env", torch=torch.__version__, cuda=cuda, device=device)
+    isolation = next((w.box.level for w in state.workers.values()), "")
+    emit(
+        config, event="env", torch=torch.__version__, cuda=cuda, device=device, isolation=isolation
+    )
     if device == "cuda" and not cuda:
         raise pytest.UsageError("--device cuda: torch sees no CUDA device")
+
+
+def exercises_of(args: list[str]) -> list[str]:
+    """The exercises whose check modules this checker runs (paths under grader/checks)."""
+    names = [Path(arg.split("::", 1)[0]) for arg in args]
+    return sorted({path.stem for path in names if path.parent.name == "checks"})
+
+
+def start_workers(state: State, exercises: list[str]) -> None:
+    """Start one worker per exercise now: its torch import overlaps the checker's work."""
+    settings = state.settings
+    problems = settings.submission.problems()
+    for name in exercises:
+        spec = Spec(
+            folder=settings.submission.folder,
+            exercise=name,
+            problem=problems.get(f"{name}.py", ""),
+            threads=settings.threads,
+            env=dict(os.environ),
+            memory_mb=settings.memory_mb,
+        )
+        state.workers[name] = worker = Worker(spec)
+        worker.start()
 
 
 def preload(state: State) -> None:
@@ -160,22 +186,44 @@ def emit(config: pytest.Config, **event: Any) -> None:
         state.channel.flush()
 
 
-def load_exercise(config: pytest.Config, name: str) -> ModuleType:
-    """Import the student's module once per process; replay a failure for every check."""
+def load_exercise(config: pytest.Config, name: str) -> Remote:
+    """The student's module as a Remote, imported once per worker; a failure to import is
+    replayed for every check. The worker is reseeded before every check."""
     state = config.stash[STATE]
     cached = state.modules.get(name)
-    if cached is None:
-        emit(config, event="import", exercise=name, ok=None)
-        try:
-            cached = import_file(state.settings.submission, name)
-        except SubmissionError as exc:
-            cached = exc
-        state.modules[name] = cached
-        problem = cached.message if isinstance(cached, SubmissionError) else ""
-        emit(config, event="import", exercise=name, ok=not problem, problem=problem)
+    if not isinstance(cached, SubmissionError):
+        cached = import_in_worker(state, name)
     if isinstance(cached, SubmissionError):
+        state.modules[name] = cached
         raise SubmissionError(cached.status, cached.message) from None
+    state.modules[name] = cached
     return cached
+
+
+def import_in_worker(state: State, name: str) -> Remote | SubmissionError:
+    worker = state.workers.get(name)
+    if worker is None:
+        start_workers(state, [name])
+        worker = state.workers[name]
+    try:
+        worker.request("seed", state.settings.seed)
+        module = worker.ask("module")
+    except StudentError as exc:
+        if exc.kind != "import":
+            raise
+        return SubmissionError(Status.ERROR, exc.message)
+    except WorkerGone as exc:
+        label = state.settings.submission.label(name)
+        return SubmissionError(Status.ERROR, f"while importing {label}: {exc}")
+    except BaseException as exc:
+        if not is_timeout(exc):
+            raise
+        label = state.settings.submission.label(name)
+        why = "is there an endless loop at module level?"
+        return SubmissionError(Status.TIMEOUT, f"importing {label} did not finish in time: {why}")
+    if not isinstance(module, Remote):
+        return SubmissionError(Status.ERROR, f"{name}: the worker did not return a module")
+    return module
 
 
 def check_id(item: pytest.Item) -> str:
@@ -224,9 +272,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             name=check_name(item),
             points=points(item),
         )
-    state = session.config.stash.get(STATE, None)
-    if state is not None:
-        state.snapshot = Snapshot.take()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -239,8 +284,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     torch.manual_seed(seed)
     if state is not None:
         torch.set_num_threads(state.settings.threads)
-        if state.tampered:
-            raise SubmissionError(Status.ERROR, f"not graded: {state.tampered}")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -255,7 +298,7 @@ def pytest_runtest_makereport(
     if call.excinfo is not None and OUTCOME not in item.stash:
         item.stash[OUTCOME] = safe_classify(state, call.excinfo.value, call.when)
         item.stash[TRACEBACK] = report.longreprtext
-    item.stash[OUTPUT] = report.capstdout + report.capstderr
+    item.stash[OUTPUT] = report.capstdout + report.capstderr + worker_output(item, state)
     return report
 
 
@@ -265,11 +308,12 @@ def pytest_runtest_protocol(
 ) -> Generator[None, object, object]:
     """Time the whole check (setup, call, teardown) and send its result to the parent."""
     emit(item.config, event="start", nodeid=item.nodeid)
+    state = item.config.stash.get(STATE, None)
+    worker = state.workers.get(Path(str(item.path)).stem) if state else None
+    item.stash[OUTPUT_START] = worker.output_size() if worker else 0
     started = time.perf_counter()
     result = yield
-    state = item.config.stash.get(STATE, None)
     if state is not None:
-        guard(item, state)
         check = build_result(item, state.settings, time.perf_counter() - started)
         emit(item.config, event="result", nodeid=item.nodeid, result=asdict(check))
     return result
@@ -287,19 +331,12 @@ def safe_classify(state: State, exc: BaseException, when: str) -> Outcome:
         )
 
 
-def guard(item: pytest.Item, state: State) -> None:
-    """After a check: undo and report any replacement of what the checks rely on."""
-    if state.snapshot is None:
-        return
-    replaced = state.snapshot.replaced()
-    if not replaced:
-        return
-    state.snapshot.restore()
-    state.tampered = (
-        f"the submission replaced {', '.join(sorted(replaced)[:5])}, which the grader relies "
-        "on; changing the grader or torch's comparison functions is not allowed"
-    )
-    item.stash[OUTCOME] = Outcome(Status.ERROR, state.tampered)
+def worker_output(item: pytest.Item, state: State) -> str:
+    """What the exercise's worker printed during this check (a bounded tail)."""
+    worker = state.workers.get(Path(str(item.path)).stem)
+    if worker is None or OUTPUT_START not in item.stash:
+        return ""
+    return worker.output_since(item.stash[OUTPUT_START], 4 * state.settings.output_cap)
 
 
 def build_result(item: pytest.Item, settings: Settings, duration: float) -> CheckResult:
@@ -327,4 +364,7 @@ def build_result(item: pytest.Item, settings: Settings, duration: float) -> Chec
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = session.config.stash.get(STATE, None)
+    for worker in state.workers.values() if state else ():
+        worker.close()
     emit(session.config, event="end")

@@ -156,9 +156,9 @@ def exercise_fixture(name: str, changes_inputs: tuple[str, ...] = ()) -> Callabl
 
     @pytest.fixture(name=name)
     def _fixture(request: pytest.FixtureRequest) -> Iterator[Any]:
-        from grader.guarded import Guarded
         from grader.plugin import load_exercise
+        from grader.remote import student_module
 
-        yield Guarded(load_exercise(request.config, name), changes_inputs)
+        yield student_module(load_exercise(request.config, name), changes_inputs)
 
     return _fixture

@@ -8,8 +8,6 @@ torch.autograd.gradcheck); student gradients are compared with GRADIENT toleranc
 from __future__ import annotations
 
 import numbers
-import sys
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -21,11 +19,11 @@ from torch import Tensor
 from grader.assertions import FLOAT64, Tolerance, assert_number, assert_tensor, plain, type_name
 from grader.descent import fit_advice
 from grader.functions import (
-    ReferenceLinear,
-    apply,
     assert_raw_shapes,
     assert_saved_properly,
-    backward_grads,
+    backward,
+    forward,
+    grad_out_like,
 )
 from grader.gradients import (
     GRADIENT,
@@ -34,13 +32,15 @@ from grader.gradients import (
     batch_mean_forgotten,
     central_difference_halved,
     close,
-    count_backward,
     differences,
     not_accumulated,
     sign_flipped,
     transposed,
 )
+from grader.guarded import changed_in_place
+from grader.remote import StudentError, probe
 from grader.submission import exercise_fixture
+from grader.worker.functions import FUNCTIONS
 
 autograd = exercise_fixture("autograd", changes_inputs=("descent_step",))
 
@@ -65,8 +65,8 @@ class TestUsingAutograd:
         """the course's example: y = dot(w, x) and both gradients"""
         try:
             y, x_grad, w_grad = triple(autograd.course_example(), "course_example")
-        except RuntimeError as exc:
-            if INTEGER_GRAD in str(exc):
+        except StudentError as exc:
+            if INTEGER_GRAD in exc.message:
                 pytest.fail(
                     "course_example: torch.tensor([5, 3]) is an integer tensor, which cannot "
                     "require gradients; give dtype=torch.float64"
@@ -121,8 +121,8 @@ def step(autograd: ModuleType, theta: Tensor) -> None:
     """The student's descent_step, with the classic in-place error explained."""
     try:
         autograd.descent_step(theta, 0.1)
-    except RuntimeError as exc:
-        if LEAF_IN_PLACE in str(exc):
+    except StudentError as exc:
+        if LEAF_IN_PLACE in exc.message:
             pytest.fail("descent_step: update theta inside `with torch.no_grad():`")
         raise
 
@@ -165,38 +165,22 @@ class TestDescentStep:
         assert cleared, "descent_step: theta.grad was not cleared after the step"
 
 
-FUNCTIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    "cubic": lambda x: (x**3).sum(),
-    "sin_times_x": lambda x: (torch.sin(x) * x).sum(),
-    "logsumexp": lambda x: torch.logsumexp(x.reshape(-1), dim=0),
-    "quadratic_form": lambda x: (
-        x.reshape(-1) @ torch.arange(1.0, x.numel() + 1, dtype=x.dtype) * x.reshape(-1).sum()
-    ),
-}
-
-
 NO_AUTOGRAD = "without autograd: the docstring asks you to compute it yourself"
 
 
 class TestGradientsByHand:
     @pytest.mark.points(0.5)
     @pytest.mark.parametrize("name", list(FUNCTIONS))
-    def test_numerical_gradient(
-        self, autograd: ModuleType, name: str, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_numerical_gradient(self, autograd: ModuleType, name: str) -> None:
         """numerical_gradient computes central differences, without autograd"""
         f, eps = FUNCTIONS[name], 1e-2  # large enough that forward differences show
         x = torch.randn(2, 3, dtype=torch.float64)
-        tracked: list[bool] = []
-
-        def watched(t: Tensor) -> Tensor:
-            tracked.append(isinstance(t, Tensor) and t.requires_grad)
-            return f(t)
-
-        with count_backward(monkeypatch) as runs:
-            got = autograd.numerical_gradient(watched, x.clone(), eps)
-        assert not runs and not any(tracked), f"numerical_gradient: {NO_AUTOGRAD} (no backward)"
-        tensor = plain(got, f"numerical_gradient({name})")
+        run = probe(autograd, "numerical_gradient", autograd.numerical_gradient, name, x, eps)
+        assert not run["changed"], changed_in_place("numerical_gradient", "x")
+        assert not run["backward"] and not run["tracked"], (
+            f"numerical_gradient: {NO_AUTOGRAD} (no backward)"
+        )
+        tensor = plain(run["value"], f"numerical_gradient({name})")
         if close(tensor, differences(f, x, eps, central=False), GRADIENT):
             pytest.fail(
                 f"numerical_gradient({name}): these are forward differences (f(x + eps e_i) - "
@@ -213,37 +197,34 @@ class TestGradientsByHand:
         mistakes = (sign_flipped(), central_difference_halved())
         assert_gradient(tensor, expected, f"numerical_gradient({name}, eps={eps})", mistakes)
 
-    def softmax_answers(
-        self, autograd: ModuleType, monkeypatch: pytest.MonkeyPatch
-    ) -> tuple[Any, Any, Tensor, Tensor]:
+    def softmax_answers(self, autograd: ModuleType) -> tuple[Any, Any, Tensor, Tensor]:
         """The student's (dW, db) and torch's, for a float64 batch of N=5, D=4, C=3."""
         X = torch.randn(5, 4, dtype=torch.float64)
         y = torch.tensor([0, 2, 1, 2, 0])
         W, b = leaf(3, 4), leaf(3)
         dW, db = torch.autograd.grad(F.cross_entropy(X @ W.T + b, y), (W, b))
-        with count_backward(monkeypatch) as runs:
-            got = autograd.softmax_regression_gradients(X, y, W.detach(), b.detach())
-        assert not runs, f"softmax_regression_gradients: {NO_AUTOGRAD} by hand (no backward)"
+        function = autograd.softmax_regression_gradients
+        run = probe(autograd, "without_backward", function, X, y, W.detach(), b.detach())
+        got = run["value"]
+        assert not run["backward"], (
+            f"softmax_regression_gradients: {NO_AUTOGRAD} by hand (no backward)"
+        )
         assert isinstance(got, tuple | list) and len(got) == 2, (
             f"softmax_regression_gradients: expected (dW, db), got {type_name(got)}"
         )
         return got[0], got[1], dW, db
 
     @pytest.mark.points(2)
-    def test_softmax_regression_dw(
-        self, autograd: ModuleType, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_softmax_regression_dw(self, autograd: ModuleType) -> None:
         """hand-derived dL/dW of softmax regression"""
-        got, _, dW, _ = self.softmax_answers(autograd, monkeypatch)
+        got, _, dW, _ = self.softmax_answers(autograd)
         mistakes = (sign_flipped(), batch_mean_forgotten(5), transposed())
         assert_gradient(got, dW, "softmax_regression_gradients: dL/dW", mistakes)
 
     @pytest.mark.points(1)
-    def test_softmax_regression_db(
-        self, autograd: ModuleType, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_softmax_regression_db(self, autograd: ModuleType) -> None:
         """hand-derived dL/db of softmax regression"""
-        _, got, _, db = self.softmax_answers(autograd, monkeypatch)
+        _, got, _, db = self.softmax_answers(autograd)
         mistakes = (sign_flipped(), batch_mean_forgotten(5))
         assert_gradient(got, db, "softmax_regression_gradients: dL/db", mistakes)
 
@@ -256,39 +237,38 @@ class TestCustomFunction:
     def test_linear_forward(self, autograd: ModuleType) -> None:
         """LinearFunction.forward equals F.linear"""
         x, W, b = self.linear_inputs()
-        out = apply(autograd.LinearFunction, "LinearFunction", x, W, b)
+        out = forward(autograd, "LinearFunction", x, W, b)["out"]
         assert_tensor(out, F.linear(x, W, b), "LinearFunction.forward", tol=FLOAT64)
 
     @pytest.mark.points(1)
     def test_linear_saves_for_backward(self, autograd: ModuleType) -> None:
         """LinearFunction saves its tensors with save_for_backward"""
-        out = apply(autograd.LinearFunction, "LinearFunction", *self.linear_inputs())
-        assert_saved_properly(out, "LinearFunction")
+        run = forward(autograd, "LinearFunction", *self.linear_inputs())
+        assert_saved_properly(run, "LinearFunction")
+
+    def linear_gradients(self, autograd: ModuleType) -> tuple[tuple[Tensor, ...], Any]:
+        """The inputs, and the student's gradients checked against F.linear's."""
+        inputs = self.linear_inputs()
+        out = forward(autograd, "LinearFunction", *inputs)["out"]
+        grad_out = grad_out_like(out)
+        run = backward(autograd, "LinearFunction", inputs, grad_out)
+        assert_raw_shapes(run["raw"], inputs, "LinearFunction")
+        expected = torch.autograd.grad(F.linear(*inputs), inputs, grad_out)
+        for name, g, e in zip(("dL/dx", "dL/dW", "dL/db"), run["grads"], expected, strict=True):
+            mistakes = (sign_flipped(), transposed())
+            assert_gradient(g, e, f"LinearFunction.backward: {name}", mistakes)
+        return inputs, run
 
     @pytest.mark.points(2)
     def test_linear_backward(self, autograd: ModuleType) -> None:
         """LinearFunction.backward gives the right gradient for each input"""
-        inputs = self.linear_inputs()
-        out = apply(autograd.LinearFunction, "LinearFunction", *inputs)
-        assert_raw_shapes(out, inputs, "LinearFunction")
-        torch.manual_seed(1)
-        got = backward_grads(out, inputs, "LinearFunction")
-        torch.manual_seed(1)
-        expected = torch.autograd.grad(F.linear(*inputs), inputs, torch.randn_like(out))
-        for name, g, e in zip(("dL/dx", "dL/dW", "dL/db"), got, expected, strict=True):
-            mistakes = (sign_flipped(), transposed())
-            assert_gradient(g, e, f"LinearFunction.backward: {name}", mistakes)
+        self.linear_gradients(autograd)
 
     @pytest.mark.points(1)
     def test_linear_gradcheck(self, autograd: ModuleType) -> None:
         """torch.autograd.gradcheck accepts LinearFunction"""
-        inputs = self.linear_inputs()
-        backward_grads(
-            apply(autograd.LinearFunction, "LinearFunction", *inputs), inputs, "LinearFunction"
-        )
-        assert torch.autograd.gradcheck(
-            autograd.LinearFunction.apply, inputs, raise_exception=False
-        ), (
+        inputs, _ = self.linear_gradients(autograd)
+        assert probe(autograd, "gradcheck", autograd.LinearFunction, inputs, False), (
             "LinearFunction: torch.autograd.gradcheck found that backward disagrees with "
             "finite differences"
         )
@@ -297,62 +277,36 @@ class TestCustomFunction:
     def test_sigmoid_forward(self, autograd: ModuleType) -> None:
         """SigmoidFunction.forward equals torch.sigmoid"""
         x = leaf(3, 4)
-        out = apply(autograd.SigmoidFunction, "SigmoidFunction", x)
-        assert_tensor(out, torch.sigmoid(x), "SigmoidFunction.forward", tol=FLOAT64)
-        assert_saved_properly(out, "SigmoidFunction")
+        run = forward(autograd, "SigmoidFunction", x)
+        assert_tensor(run["out"], torch.sigmoid(x), "SigmoidFunction.forward", tol=FLOAT64)
+        assert_saved_properly(run, "SigmoidFunction")
 
     @pytest.mark.points(2)
     def test_sigmoid_backward(self, autograd: ModuleType) -> None:
         """SigmoidFunction.backward passes gradcheck"""
         x = leaf(3, 4)
-        out = apply(autograd.SigmoidFunction, "SigmoidFunction", x)
-        torch.manual_seed(1)
-        (got,) = backward_grads(out, (x,), "SigmoidFunction")
-        torch.manual_seed(1)
-        (expected,) = torch.autograd.grad(torch.sigmoid(x), x, torch.randn_like(out))
+        out = forward(autograd, "SigmoidFunction", x)["out"]
+        grad_out = grad_out_like(out)
+        (got,) = backward(autograd, "SigmoidFunction", (x,), grad_out)["grads"]
+        (expected,) = torch.autograd.grad(torch.sigmoid(x), x, grad_out)
         assert_gradient(got, expected, "SigmoidFunction.backward: dL/dx", (sign_flipped(),))
         big = leaf(64, 64)
-        assert torch.autograd.gradcheck(
-            autograd.SigmoidFunction.apply, (big,), fast_mode=True, raise_exception=False
-        ), (
+        assert probe(autograd, "gradcheck", autograd.SigmoidFunction, (big,), True), (
             "SigmoidFunction: torch.autograd.gradcheck found that backward disagrees with "
             "finite differences"
         )
 
     @pytest.mark.points(2)
-    def test_gradcheck_linear(self, autograd: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_gradcheck_linear(self, autograd: ModuleType) -> None:
         """gradcheck_linear runs gradcheck on float64 inputs"""
-        original = torch.autograd.gradcheck
-        seen: list[tuple[torch.dtype, ...]] = []
-
-        def spy(func: Any, inputs: Any, *args: Any, **kwargs: Any) -> bool:
-            tensors = inputs if isinstance(inputs, tuple | list) else (inputs,)
-            seen.append(tuple(t.dtype for t in tensors if isinstance(t, Tensor)))
-            return bool(original(func, inputs, *args, **kwargs))
-
-        monkeypatch.setattr(torch.autograd, "gradcheck", spy)
-        # `from torch.autograd.gradcheck import gradcheck` reads the submodule's attribute
-        monkeypatch.setattr(sys.modules["torch.autograd.gradcheck"], "gradcheck", spy)
-        for name, value in vars(getattr(autograd, "__wrapped__", autograd)).items():
-            if value is original:
-                monkeypatch.setattr(autograd, name, spy)
-        monkeypatch.setattr(autograd, "LinearFunction", ReferenceLinear)
-
-        def wrong_dtype() -> bool:
-            return any(dtype != torch.float64 for dtypes in seen for dtype in dtypes)
-
-        message = (
-            "gradcheck_linear: gradcheck got inputs of dtype {}; finite differences need "
-            "float64 (dtype=torch.float64), float32 is too coarse"
+        run = probe(autograd, "gradcheck_linear", autograd)
+        wrong = [d for dtypes in run["seen"] for d in dtypes if d != "torch.float64"]
+        assert not wrong, (
+            f"gradcheck_linear: gradcheck got inputs of dtype {wrong[0]}; finite differences "
+            "need float64 (dtype=torch.float64), float32 is too coarse"
         )
-        try:
-            verdict = autograd.gradcheck_linear()
-        except Exception:
-            if wrong_dtype():
-                pytest.fail(message.format(seen[0]))
-            raise
-        assert seen, "gradcheck_linear: torch.autograd.gradcheck was never called"
-        assert not wrong_dtype(), message.format(seen[0])
+        assert run["seen"], "gradcheck_linear: torch.autograd.gradcheck was never called"
+        verdict = run["verdict"]
         assert verdict is True, f"gradcheck_linear: expected True, got {verdict!r}"
 
 

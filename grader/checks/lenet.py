@@ -17,11 +17,19 @@ import torch
 from torch import nn
 
 from grader import activations
-from grader.architecture import LayerRow, param_rows, summary_rows, unused_layers
+from grader.architecture import LayerRow, layers, param_rows, summary_rows, unused_layers
 from grader.assertions import assert_shape, plain_value, type_name
-from grader.cnn import SPEC, Between, describe_between, diagnose_layers, reference_table
+from grader.cnn import (
+    SPEC,
+    Between,
+    CourseLeNet,
+    describe_between,
+    diagnose_layers,
+    reference_table,
+)
+from grader.remote import Remote
 from grader.submission import exercise_fixture
-from grader.training import Target, Trainer, TrainingRecord, one_cycle
+from grader.training import Target, Trainer, TrainingRecord
 
 lenet = exercise_fixture("lenet")
 CPU = torch.device("cpu")
@@ -36,10 +44,11 @@ NO_LAYERS = (
 )
 
 
-def has_layers(model: nn.Module) -> bool:
+def has_layers(model: Remote) -> bool:
     """Whether the network is built from layer modules, or has no parameters at all."""
-    layers = any(isinstance(m, nn.Conv2d | nn.Linear) for m in model.modules())
-    return layers or not any(True for _ in model.parameters())
+    found = layers(model)
+    kinds = {layer["type"] for layer in found["layers"].values()}
+    return bool(kinds & {"Conv2d", "Linear"}) or not found["loose_parameters"]
 
 
 def rows_of(lenet: ModuleType) -> tuple[nn.Module, list[LayerRow]]:
@@ -56,7 +65,8 @@ class TestForward:
             assert_shape(
                 model(torch.randn(batch, 1, 28, 28)), (batch, 10), f"LeNet on {batch} images"
             )
-        problem = activations.logits_problem(model, torch.randn(16, 1, 28, 28), "LeNet")
+        seen = activations.linear_calls(model, torch.randn(16, 1, 28, 28))
+        problem = activations.logits_problem(seen, "LeNet")
         assert not problem, problem
 
     @pytest.mark.points(1)
@@ -171,13 +181,14 @@ TARGET = Target("LeNet", threshold=0.98, floor=0.90, max_epochs=2, batch_size=64
 MAX_LR = 0.08
 
 
-def train_and_score(model: nn.Module, trainer: Trainer) -> TrainingRecord:
+def train_and_score(lenet: Remote, model: Remote, trainer: Trainer) -> TrainingRecord:
     """The trained-accuracy check's training, also used by the tests of the recipe."""
-    return trainer.score(model, one_cycle(model, MAX_LR), TARGET)
+    recipe = {"recipe": "one_cycle", "max_lr": MAX_LR}
+    return trainer.score(lenet, model, recipe, TARGET, CourseLeNet())
 
 
 class TestTrainedAccuracy:
     @pytest.mark.points(5)
     def test_reaches_98_percent(self, lenet: ModuleType, trainer: Trainer) -> None:
         """LeNet reaches 98 % test accuracy within 2 epochs of the grader's training"""
-        train_and_score(lenet.LeNet().to(trainer.device), trainer)
+        train_and_score(lenet, lenet.LeNet(), trainer)

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import torch
 from torch import Tensor, nn
-from torch.utils.data import default_collate
 
 from grader import activations, loaders, loops
 from grader.architecture import assert_param_layers
@@ -28,8 +27,10 @@ from grader.assertions import (
     type_name,
 )
 from grader.loaders import Loader
+from grader.remote import probe
 from grader.submission import exercise_fixture
-from grader.training import MEAN, STD, Target, Trainer
+from grader.training import Target, Trainer
+from grader.worker.training import MEAN, STD
 
 mlp = exercise_fixture("mlp")
 
@@ -138,7 +139,9 @@ def check_outputs(model: nn.Module, what: str) -> None:
         for shape in ((batch, 28, 28), (batch, 1, 28, 28)):
             out = model(torch.randn(*shape))
             assert_shape(out, (batch, 10), f"{what} on input {shape}")
-    problem = activations.logits_problem(model, torch.randn(64, 1, 28, 28), what)
+    problem = activations.logits_problem(
+        activations.linear_calls(model, torch.randn(64, 1, 28, 28)), what
+    )
     assert not problem, problem
 
 
@@ -194,7 +197,7 @@ class TestMLP:
     @pytest.mark.points(1)
     def test_relu(self, mlp: ModuleType) -> None:
         """MLP applies ReLU to the hidden layer"""
-        calls, _ = activations.linear_calls(mlp.MLP(), torch.randn(8, 1, 28, 28))
+        calls = activations.linear_calls(mlp.MLP(), torch.randn(8, 1, 28, 28))["calls"]
         if len(calls) != 2:
             activations.assert_nonlinear(mlp.MLP())
             return
@@ -205,9 +208,16 @@ class TestMLP:
         )
 
 
-def call_train_epoch(mlp: ModuleType, model: nn.Module, loader: Loader) -> Any:
-    optimizer = torch.optim.SGD(model.parameters(), lr=loops.LR)
-    return mlp.train_epoch(model, loader, optimizer, nn.CrossEntropyLoss(), torch.device("cpu"))
+def run_train_epoch(mlp: ModuleType, model: nn.Module, loader: Loader) -> dict[str, Any]:
+    """The student's train_epoch on `model` (SGD, lr LR) in the worker: its result, the
+    model's output per batch and the parameters after, loaded into a copy of `model`."""
+    run: dict[str, Any] = probe(mlp, "train_epoch_run", mlp.train_epoch, model, loader, loops.LR)
+    trained = copy.deepcopy(model)
+    with torch.no_grad():
+        for mine, theirs in zip(trained.parameters(), run["parameters"], strict=True):
+            mine.copy_(theirs)
+    run["model"] = trained
+    return run
 
 
 class TestTrainEpoch:
@@ -216,8 +226,7 @@ class TestTrainEpoch:
         """three steps of train_epoch equal the course's loop"""
         start, loader = loops.small_model(), loaders.random_loader((8, 8, 5))
         batches = list(loader)
-        model = copy.deepcopy(start)
-        call_train_epoch(mlp, model, loader)
+        model = run_train_epoch(mlp, start, loader)["model"]
         if loops.same_parameters(model, loops.run(loops.CORRECT, start, batches).model):
             return
         advice = loops.diagnose(model, start, batches)
@@ -231,9 +240,8 @@ class TestTrainEpoch:
         """train_epoch returns the mean loss per sample and the training error, as floats"""
         model, loader = loops.small_model(), loaders.random_loader((8, 8, 5))
         batches = list(loader)
-        outputs: list[Tensor] = []
-        model.register_forward_hook(lambda m, i, out: outputs.append(out.detach().clone()))
-        got = call_train_epoch(mlp, model, loader)
+        run = run_train_epoch(mlp, model, loader)
+        got, outputs = run["value"], run["outputs"]
         assert isinstance(got, tuple | list) and len(got) == 2, (
             f"train_epoch: expected (mean loss, error), got {type_name(got)}"
         )
@@ -249,52 +257,29 @@ class TestTrainEpoch:
         assert_number(error, epoch.error, "train_epoch: training error", tol=FLOAT32)
 
     @pytest.mark.points(1)
-    def test_moves_batches_to_device(
-        self, mlp: ModuleType, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_moves_batches_to_device(self, mlp: ModuleType) -> None:
         """train_epoch moves every batch to the device it is given"""
-        yielded: list[Tensor] = []
-
-        def collate(samples: list[tuple[Tensor, ...]]) -> Any:
-            batch = default_collate(samples)
-            yielded.extend(batch)
-            return batch
-
-        loader = loaders.random_loader((8, 8, 5), collate)
-        moved: set[int] = set()
-        original = torch.Tensor.to
-
-        def spy(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-            moved.add(id(self))
-            return original(self, *args, **kwargs)
-
-        monkeypatch.setattr(torch.Tensor, "to", spy)
-        call_train_epoch(mlp, loops.small_model(), loader)
-        missed = [t for t in yielded if id(t) not in moved]
-        assert yielded and not missed, (
-            f"train_epoch: {len(missed)} of {len(yielded)} batch tensors were not "
+        run = probe(mlp, "train_epoch_moves", mlp.train_epoch, loops.small_model(), (8, 8, 5))
+        assert run["yielded"] and not run["missed"], (
+            f"train_epoch: {run['missed']} of {run['yielded']} batch tensors were not "
             "moved to the device: call images.to(device) and labels.to(device)"
         )
 
 
-def probe_model() -> tuple[nn.Module, list[tuple[bool, bool]]]:
-    """A model with dropout (so train mode shows) that records its mode and grad state."""
-    model = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(28 * 28, 10))
-    seen: list[tuple[bool, bool]] = []
-    model.register_forward_pre_hook(lambda m, _: seen.append((m.training, torch.is_grad_enabled())))
-    return model, seen
+def probe_model() -> nn.Module:
+    """A model with dropout, so that training mode shows."""
+    return nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(28 * 28, 10))
 
 
 class TestEvaluate:
     def run(self, mlp: ModuleType) -> tuple[Any, float, list[tuple[bool, bool]]]:
-        model, seen = probe_model()
+        model = probe_model()
         loader = loaders.random_loader((50, 50, 23))
-        model.train()
-        got = mlp.evaluate(model, loader, torch.device("cpu"))
+        run = probe(mlp, "evaluate_run", mlp.evaluate, model, loader)
         model.eval()
         with torch.no_grad():
             right = sum(int((model(x).argmax(1) == y).sum()) for x, y in loader)
-        return got, right / 123, seen
+        return run["value"], right / 123, [tuple(s) for s in run["seen"]]
 
     @pytest.mark.points(1)
     def test_eval_mode(self, mlp: ModuleType) -> None:
@@ -328,24 +313,28 @@ class TestEvaluate:
         assert_number(value, expected, "evaluate: accuracy", tol=FLOAT32)
 
 
-def train_with_student_loop(mlp: ModuleType, model: nn.Module, trainer: Trainer) -> Any:
-    """A chunk-training function that runs the student's train_epoch with Adam."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    criterion = nn.CrossEntropyLoss()
-    return lambda batches: mlp.train_epoch(model, batches, optimizer, criterion, trainer.device)
+STUDENT_LOOP = {"recipe": "student"}
+
+
+def course_logreg() -> nn.Module:
+    """The course's logistic regression, to measure trained weights with."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10))
+
+
+def course_mlp() -> nn.Module:
+    """The course's MLP, 784 -> 300 -> ReLU -> 10, to measure trained weights with."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 300), nn.ReLU(), nn.Linear(300, 10))
 
 
 class TestTrainedAccuracy:
     @pytest.mark.points(3)
     def test_logistic_regression(self, mlp: ModuleType, trainer: Trainer) -> None:
         """LogRegression reaches 90 % test accuracy within 3 epochs"""
-        model = mlp.LogRegression().to(trainer.device)
-        chunk = train_with_student_loop(mlp, model, trainer)
-        trainer.score(model, chunk, Target("LogRegression", 0.90, 0.80, max_epochs=3))
+        target = Target("LogRegression", 0.90, 0.80, max_epochs=3)
+        trainer.score(mlp, mlp.LogRegression(), STUDENT_LOOP, target, course_logreg())
 
     @pytest.mark.points(4)
     def test_mlp(self, mlp: ModuleType, trainer: Trainer) -> None:
         """MLP reaches 96 % test accuracy within 3 epochs"""
-        model = mlp.MLP().to(trainer.device)
-        chunk = train_with_student_loop(mlp, model, trainer)
-        trainer.score(model, chunk, Target("MLP", 0.96, 0.90, max_epochs=3))
+        target = Target("MLP", 0.96, 0.90, max_epochs=3)
+        trainer.score(mlp, mlp.MLP(), STUDENT_LOOP, target, course_mlp())

@@ -25,6 +25,7 @@ from grader.assertions import (
     plain_value,
     type_name,
 )
+from grader.remote import probe
 from grader.submission import exercise_fixture
 
 tensors = exercise_fixture("tensors")
@@ -115,13 +116,14 @@ class TestCreating:
 
 class TestIO:
     @pytest.mark.points(1)
-    def test_save_and_load(self, tensors: ModuleType, tmp_path: Path) -> None:
+    def test_save_and_load(self, tensors: ModuleType) -> None:
         """save_and_load writes the file and reads the same tensor back"""
         t = torch.randn(3, 5)
-        path = tmp_path / "tensor.pt"
+        path = Path("tensor.pt")
         got = tensors.save_and_load(t, path)
-        assert path.is_file(), f"save_and_load: nothing was saved to {path.name} (torch.save)"
-        assert_tensor(torch.load(path), t, "save_and_load: the saved file")
+        saved = probe(tensors, "saved_tensor", path.name)
+        assert saved is not None, f"save_and_load: nothing was saved to {path.name} (torch.save)"
+        assert_tensor(saved, t, "save_and_load: the saved file")
         assert_tensor(got, t, "save_and_load: the loaded tensor")
 
 
