@@ -20,7 +20,7 @@ from grader.errors import GradingInterrupted, UsageError
 from grader.exercises import Exercise, select
 from grader.report import Environment, ExerciseResult, Report
 from grader.runner import ExerciseRun, Progress, RunSettings
-from grader.sandbox import Limits, physical_memory_mb
+from grader.sandbox import DEFAULT_MEMORY_MB, Limits, physical_memory_mb
 from grader.schedule import run_all
 
 
@@ -125,9 +125,11 @@ def not_graded(exercise: Exercise, interrupted: str) -> ExerciseResult:
 
 
 def limits(options: Options, exercises: tuple[Exercise, ...]) -> Limits:
-    """The memory limit applies on the CPU only: CUDA needs a huge address space."""
-    memory = options.memory_mb if options.memory_mb is not None else physical_memory_mb()
-    return Limits(memory_mb=memory if options.device is not Device.CUDA else None)
+    """The memory limit is on the resident memory of each worker's whole process tree.
+    By default DEFAULT_MEMORY_MB (or half the machine, if less) on the CPU, none on CUDA,
+    whose libraries alone take a few GB."""
+    default = None if options.device is Device.CUDA else min(DEFAULT_MEMORY_MB, physical_memory_mb() // 2)
+    return Limits(memory_mb=options.memory_mb if options.memory_mb is not None else default)
 
 
 def find_data(exercises: tuple[Exercise, ...], options: Options) -> tuple[Path | None, str]:
@@ -163,6 +165,7 @@ def environment(settings: RunSettings, runs: list[ExerciseRun]) -> Environment:
         seed=settings.seed,
         threads=settings.threads,
         platform=platform.platform(terse=True),
+        isolation=next((run.isolation for run in runs if run.isolation), ""),
     )
 
 

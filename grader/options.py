@@ -78,7 +78,10 @@ def grading_options(threads: int = DEFAULTS.threads, per: str = "exercise") -> C
             "memory_mb",
             type=click.IntRange(min=256),
             metavar="MB",
-            help="Address-space limit per exercise on the CPU [default: the machine's RAM].",
+            help=(
+                "Limit on the resident memory of the process tree that runs student code "
+                "[default: 4096 on the CPU, or half the RAM if less; none on CUDA]."
+            ),
         ),
     ]
 

@@ -80,6 +80,7 @@ class Environment:
     seed: int
     threads: int
     platform: str
+    isolation: str = ""  # how student code was boxed: namespaces+user, user, namespaces, process
 
 
 @dataclass(frozen=True)

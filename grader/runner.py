@@ -135,6 +135,7 @@ class ExerciseRun:
     torch_version: str
     device: str
     interrupted: str = ""
+    isolation: str = ""
 
 
 def run_exercise(
@@ -207,7 +208,7 @@ def run_children(
     checks = tuple(results[s.nodeid] for s in specs)
     result = ExerciseResult(exercise.name, checks, round(time.monotonic() - started, 3), problem)
     torch_version, device = str(env.get("torch", "")), str(env.get("device", settings.device))
-    return ExerciseRun(result, torch_version, device, interrupted)
+    return ExerciseRun(result, torch_version, device, interrupted, str(env.get("isolation", "")))
 
 
 def check_collected(

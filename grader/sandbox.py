@@ -49,6 +49,7 @@ PROBLEMS_FILE = ".grader-problems.json"
 MAX_COPY_BYTES = 50 * 1024 * 1024
 MAX_COPY_FILES = 1_000
 PR_SET_PDEATHSIG = 1
+DEFAULT_MEMORY_MB = 4096
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,6 @@ def apply_limits(limits: Limits) -> Callable[[], None]:
     def preexec() -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, set())  # grade blocks some in its threads
         die_with_parent()
-        if limits.memory_mb:
-            size = limits.memory_mb * 2**20
-            resource.setrlimit(resource.RLIMIT_AS, (size, size))
         resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

@@ -16,7 +16,8 @@ from grader import api, data
 from grader.cli import main
 from grader.loaders import chunk_loader
 from grader.report import Status
-from grader.training import MEAN, STD, DeviceData, accuracy
+from grader.training import accuracy
+from grader.worker.training import MEAN, STD, DeviceData
 from tests.conftest import SOLUTIONS
 
 

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
 
 from grader import data
 from grader.checks.lenet import TARGET, train_and_score
+from grader.remote import Remote, Spec, Worker
 from grader.training import Prepared, Trainer
 from tests.conftest import SOLUTIONS
 
 SEEDS = range(10)
 
 
-def solution_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("solution_lenet", SOLUTIONS / "lenet.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope="module")
+def worker() -> Iterator[Worker]:
+    """A real worker serving the solution's lenet.py, as in a grading run."""
+    spec = Spec(SOLUTIONS.resolve(), "lenet", "", 2, dict(os.environ), None)
+    worker = Worker(spec)
+    yield worker
+    worker.close()
 
 
 @pytest.fixture(scope="module")
@@ -32,16 +33,17 @@ def prepared(mnist_root: Path) -> Prepared:
 
 
 def test_course_lenet_reaches_98_percent_at_every_seed(
-    prepared: Prepared, record_property: Callable[[str, object], None]
+    prepared: Prepared, worker: Worker, record_property: Callable[[str, object], None]
 ) -> None:
     """The check's exact training (train_and_score), seeds 0 to 9, with the spread recorded."""
-    lenet = solution_module()
     credits: list[tuple[float, str]] = []
     runs = []
     for seed in SEEDS:
-        torch.manual_seed(seed)
+        worker.request("seed", seed)
+        lenet = worker.ask("module")
+        assert isinstance(lenet, Remote)
         trainer = Trainer(prepared, seed, lambda f, m: credits.append((f, m)), print, print)
-        runs.append(train_and_score(lenet.LeNet(), trainer))
+        runs.append(train_and_score(lenet, lenet.LeNet(), trainer))
     spread = {
         "accuracy_min": min(r.accuracy for r in runs),
         "accuracy_max": max(r.accuracy for r in runs),
