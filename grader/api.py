@@ -128,7 +128,9 @@ def limits(options: Options, exercises: tuple[Exercise, ...]) -> Limits:
     """The memory limit is on the resident memory of each worker's whole process tree.
     By default DEFAULT_MEMORY_MB (or half the machine, if less) on the CPU, none on CUDA,
     whose libraries alone take a few GB."""
-    default = None if options.device is Device.CUDA else min(DEFAULT_MEMORY_MB, physical_memory_mb() // 2)
+    default = (
+        None if options.device is Device.CUDA else min(DEFAULT_MEMORY_MB, physical_memory_mb() // 2)
+    )
     return Limits(memory_mb=options.memory_mb if options.memory_mb is not None else default)
 
 

@@ -12,8 +12,10 @@ import contextlib
 import functools
 import os
 import resource
+import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -31,45 +33,112 @@ OUTPUT_LIMIT = 64 * 2**20
 
 @dataclass(frozen=True)
 class Box:
-    """How a worker is confined: the command prefix, its user id, a name for the report."""
+    """How a worker is confined: a name for the report, and whether it gets its own uid."""
 
-    prefix: tuple[str, ...]
-    uid: int | None
     level: str
 
+    @property
+    def own_user(self) -> bool:
+        return self.level in ("namespaces+user", "user")
 
-def candidates(uid: int) -> list[Box]:
-    unshare, setpriv = shutil.which("unshare"), shutil.which("setpriv")
-    boxes = []
-    if os.geteuid() == 0 and setpriv:
+    def prefix(self, uid: int) -> tuple[str, ...]:
+        """The command that starts a program in this box, under `uid` when it has one."""
+        unshare, setpriv = shutil.which("unshare") or "unshare", shutil.which("setpriv") or ""
         drop = (setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--")
-        if unshare:
-            spaces = (unshare, *NAMESPACES, "--")
-            boxes.append(Box((*spaces, *drop), uid, "namespaces+user"))
-        boxes.append(Box(drop, uid, "user"))
-    elif unshare:
-        spaces = (unshare, "--user", "--map-root-user", *NAMESPACES, "--")
-        boxes.append(Box(spaces, None, "namespaces"))
-    return [*boxes, Box((), None, "process")]
+        return {
+            "namespaces+user": (unshare, *NAMESPACES, "--", *drop),
+            "user": drop,
+            "namespaces": (unshare, "--user", "--map-root-user", *NAMESPACES, "--"),
+            "process": (),
+        }[self.level]
+
+
+def candidates() -> list[Box]:
+    found = shutil.which("unshare"), shutil.which("setpriv")
+    if os.geteuid() == 0 and found[1]:
+        levels = ["namespaces+user", "user"] if found[0] else ["user"]
+    else:
+        levels = ["namespaces"] if found[0] else []
+    return [*(Box(level) for level in levels), Box("process")]
 
 
 @functools.lru_cache(maxsize=1)
 def strongest() -> Box:
     """The first box in which the worker's Python can start and import the grader."""
-    uid = FIRST_UID + os.getpid() % 100_000  # one per checker: workers cannot signal each other
-    for box in candidates(uid)[:-1]:
-        probe = [*box.prefix, sys.executable, "-c", "import grader.worker.wire"]
+    for box in candidates()[:-1]:
+        probe = [*box.prefix(FIRST_UID), sys.executable, "-c", "import grader.worker.wire"]
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             done = subprocess.run(probe, capture_output=True, timeout=20, cwd="/")
             if done.returncode == 0:
                 return box
-    return candidates(uid)[-1]
+    return candidates()[-1]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What a worker serves: one exercise of the submission copy."""
+
+    folder: Path
+    exercise: str
+    problem: str
+    threads: int
+    env: dict[str, str]
+    memory_mb: int | None
+
+
+@dataclass
+class Launched:
+    """A started worker: its process (or its pid, when another process started it), the
+    checker's end of the socket, and the file its output goes to."""
+
+    pid: int
+    sock: socket.socket
+    output: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+
+def launch(spec: Spec, box: Box, workdir: Path) -> Launched:
+    """Start `python -m grader.worker` for `spec` in `box`; its home, temporary files and
+    output live in `workdir`, which it owns when it has a user id of its own."""
+    uid = FIRST_UID + secrets.randbelow(1_000_000)  # workers cannot signal one another
+    home, output = workdir / "home", workdir / "output.log"
+    home.mkdir(parents=True, exist_ok=True)
+    if box.own_user:
+        os.chown(home, uid, uid)
+    ours, theirs = socket.socketpair()
+    command = [
+        *box.prefix(uid),
+        sys.executable,
+        "-m",
+        "grader.worker",
+        f"--fd={theirs.fileno()}",
+        f"--folder={spec.folder}",
+        f"--exercise={spec.exercise}",
+        f"--problem={spec.problem}",
+        f"--threads={spec.threads}",
+    ]
+    env = {**spec.env, "HOME": str(home), "TMPDIR": str(home)}
+    try:
+        with output.open("ab") as log:
+            proc = subprocess.Popen(
+                command,
+                cwd=home,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(theirs.fileno(),),
+                preexec_fn=worker_limits(box),
+            )
+    finally:
+        theirs.close()
+    return Launched(proc.pid, ours, output, proc)
 
 
 def worker_limits(box: Box, extra_tasks: int = 512) -> Callable[[], None]:
     """rlimits for the worker: processes (per user id, so a fresh id counts only the
     worker's own), open files, file size (a huge print fails, it fills no disk), no core."""
-    tasks = extra_tasks + (0 if box.uid is not None else user_tasks())
+    tasks = extra_tasks + (0 if box.own_user else user_tasks())
 
     def preexec() -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
@@ -106,29 +175,29 @@ def rss_mb(pids: list[int]) -> float:
 class MemoryWatch:
     """Kill the worker's whole process tree when its resident memory passes the limit."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], limit_mb: int | None) -> None:
-        self.proc, self.limit_mb, self.exceeded = proc, limit_mb, False
+    def __init__(self, pid: int, limit_mb: int | None) -> None:
+        self.pid, self.limit_mb, self.exceeded = pid, limit_mb, False
         self.done = threading.Event()
         if limit_mb:
             threading.Thread(target=self.watch, daemon=True).start()
 
     def watch(self) -> None:
-        while not self.done.wait(WATCH_S) and self.proc.poll() is None:
-            pids = tree(self.proc.pid)
+        while not self.done.wait(WATCH_S) and Path(f"/proc/{self.pid}").exists():
+            pids = tree(self.pid)
             if self.limit_mb and rss_mb(pids) > self.limit_mb:
                 self.exceeded = True
-                kill_tree(self.proc, pids)
+                kill_tree(self.pid, pids)
                 return
 
     def stop(self) -> None:
         self.done.set()
 
 
-def kill_tree(proc: subprocess.Popen[bytes], pids: list[int] | None = None) -> None:
+def kill_tree(pid: int, pids: list[int] | None = None) -> None:
     """SIGKILL the worker's group and every descendant (a PID namespace dies with its
     first process anyway; without one, descendants that left the group are found here)."""
-    for pid in pids if pids is not None else tree(proc.pid):
+    for each in pids if pids is not None else tree(pid):
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
+            os.kill(each, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)

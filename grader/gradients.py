@@ -9,12 +9,9 @@ expected and received value.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-import pytest
 import torch
 from torch import Tensor
 
@@ -78,27 +75,6 @@ def differences(f: Callable[[Tensor], Tensor], x: Tensor, eps: float, central: b
         else:
             grad[i] = (f(x + step) - f(x)) / eps
     return grad.reshape(x.shape)
-
-
-@contextlib.contextmanager
-def count_backward(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """Count autograd's backward passes (Tensor.backward, autograd.backward, autograd.grad)
-    while the student's code runs: all of them go through one engine entry point."""
-    runs: list[int] = []
-    entry = "_engine_run_backward"  # torch >= 2.3; before it, autograd's two functions
-    names = [entry] if hasattr(torch.autograd, entry) else ["backward", "grad"]
-
-    def counting(original: Callable[..., Any]) -> Callable[..., Any]:
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            runs.append(1)
-            return original(*args, **kwargs)
-
-        return counted
-
-    with monkeypatch.context() as patch:
-        for name in names:
-            patch.setattr(torch.autograd, name, counting(getattr(torch.autograd, name)))
-        yield runs
 
 
 def close(got: Tensor, expected: Tensor, tol: Tolerance) -> bool:

@@ -70,7 +70,11 @@ def settle(
                 name = names[index] if index < len(names) else f"argument {index + 1}"
                 raise FAIL_EXCEPTION(changed_in_place(label, name), pytrace=False)
             with torch.no_grad():
-                mine.copy_(theirs) if mine.shape == theirs.shape else mine.set_(theirs.clone())
+                if mine.shape == theirs.shape:
+                    mine.copy_(theirs)
+                else:
+                    copy = theirs.clone().contiguous()
+                    mine.set_(copy.untyped_storage(), 0, copy.shape, copy.stride())
         if may_change and isinstance(original, Tensor) and index < len(grads):
             original.grad = grads[index]
 
@@ -91,7 +95,10 @@ def rebuild_views(value: Any, args: Sequence[Any], answer: dict[str, Any]) -> An
             if base is None or base.device != item.device:
                 return item
             view = torch.empty(0, dtype=item.dtype, device=item.device).set_(
-                base.untyped_storage(), item.storage_offset(), item.size(), item.stride()
+                base.untyped_storage(),
+                item.storage_offset(),
+                item.size(),
+                item.stride(),
             )
             return view.requires_grad_() if item.requires_grad else view
         if type(item) in (list, tuple):

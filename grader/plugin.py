@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import socket
 import time
 from collections.abc import Generator
 from dataclasses import asdict, dataclass, field
@@ -22,10 +23,11 @@ import pytest
 import torch
 
 from grader import channel
+from grader.box import Launched, Spec
 from grader.data import Mnist, MnistError
 from grader.data import load as load_mnist
 from grader.outcome import Outcome, cap_output, classify
-from grader.remote import Remote, Spec, StudentError, Worker, WorkerGone
+from grader.remote import Remote, StudentError, Worker, WorkerGone
 from grader.report import CheckResult, Status
 from grader.submission import Submission, SubmissionError, is_timeout
 from grader.training import Prepared
@@ -89,6 +91,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-select", action="append", default=[], help="check id prefix")
     group.addoption("--grader-memory-mb", type=int, default=0, help="memory limit, for messages")
     group.addoption("--grader-key-fd", type=int, default=-1, help="pipe holding the signing key")
+    group.addoption("--grader-worker", default="", help="EXERCISE:PID:FD:DIR of a started worker")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -109,7 +112,7 @@ def pytest_configure(config: pytest.Config) -> None:
         memory_mb=config.getoption("--grader-memory-mb") or None,
     )
     state = State(settings=settings, channel=settings.results.open("a", encoding="utf-8"))
-    start_workers(state, exercises_of(config.args))
+    start_workers(state, exercises_of(config.args), config.getoption("--grader-worker"))
     preload(state)
     state.key = read_key(config.getoption("--grader-key-fd"))
     config.stash[STATE] = state
@@ -128,11 +131,27 @@ def exercises_of(args: list[str]) -> list[str]:
     return sorted({path.stem for path in names if path.parent.name == "checks"})
 
 
-def start_workers(state: State, exercises: list[str]) -> None:
-    """Start one worker per exercise now: its torch import overlaps the checker's work."""
+def start_workers(state: State, exercises: list[str], started: str = "") -> None:
+    """One worker per exercise: the one `grade` started (EXERCISE:PID:FD:DIR), or one
+    started now, whose torch import overlaps the checker's work."""
     settings = state.settings
     problems = settings.submission.problems()
+    if started:
+        name, pid, fd, folder = started.split(":", 3)
+        workdir = Path(folder)
+        launched = Launched(int(pid), socket.socket(fileno=int(fd)), workdir / "output.log")
+        spec = Spec(
+            settings.submission.folder,
+            name,
+            problems.get(f"{name}.py", ""),
+            settings.threads,
+            dict(os.environ),
+            settings.memory_mb,
+        )
+        state.workers[name] = Worker(spec, launched, workdir)
     for name in exercises:
+        if name in state.workers:
+            continue
         spec = Spec(
             folder=settings.submission.folder,
             exercise=name,

@@ -9,14 +9,10 @@ cannot cross (a model, a DataLoader) stays in the worker and comes back as a `Re
 from __future__ import annotations
 
 import io
-import os
 import pickle
 import socket
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from grader.box import Box, MemoryWatch, kill_tree, strongest, worker_limits
+from grader.box import Launched, MemoryWatch, Spec, kill_tree, launch, strongest
 from grader.guarded import rebuild_views, settle
 from grader.worker.wire import HANDLE, NUMPY, ChannelClosed, Ref, recv, send
 
@@ -51,63 +47,30 @@ class WorkerGone(Exception):
     """The worker process ended (student code exited, crashed or was killed)."""
 
 
-@dataclass(frozen=True)
-class Spec:
-    """What a worker serves: one exercise of the submission copy."""
-
-    folder: Path
-    exercise: str
-    problem: str
-    threads: int
-    env: dict[str, str]
-    memory_mb: int | None
-
-
 class Worker:
-    """One worker process for one exercise; started again after it dies or hangs."""
+    """One worker process for one exercise; started again after it dies or hangs. The
+    first one may have been started by `grade` itself (`adopted`), so that it imports
+    torch while the checker does."""
 
-    def __init__(self, spec: Spec) -> None:
-        self.spec = spec
-        self.box: Box = strongest()
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.sock: socket.socket | None = None
-        self.watch: MemoryWatch | None = None
-        self.output = tempfile.NamedTemporaryFile(prefix="worker-", suffix=".log")  # noqa: SIM115
-        self.home = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+    def __init__(self, spec: Spec, adopted: Launched | None = None, workdir: Path | None = None):
+        self.spec, self.box = spec, strongest()
+        if workdir is None:
+            workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+            workdir.chmod(0o711)  # the worker's own user id reaches its home inside
+        self.workdir, self.current = workdir, adopted
+        self.output = adopted.output if adopted else workdir / "output.log"
+        self.output.touch()
+        self.watch = MemoryWatch(adopted.pid, spec.memory_mb) if adopted else None
         self.has_data = False
 
     def start(self) -> None:
-        """Start the worker now; its import of torch runs while the checker goes on."""
-        ours, theirs = socket.socketpair()
-        if self.box.uid is not None:
-            os.chown(self.home, self.box.uid, self.box.uid)
-        spec = self.spec
-        command = [
-            *self.box.prefix,
-            sys.executable,
-            "-m",
-            "grader.worker",
-            f"--fd={theirs.fileno()}",
-            f"--folder={spec.folder}",
-            f"--exercise={spec.exercise}",
-            f"--problem={spec.problem}",
-            f"--threads={spec.threads}",
-        ]
-        env = {**spec.env, "HOME": str(self.home), "TMPDIR": str(self.home)}
-        try:
-            self.proc = subprocess.Popen(
-                command,
-                cwd=self.home,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=self.output,
-                stderr=subprocess.STDOUT,
-                pass_fds=(theirs.fileno(),),
-                preexec_fn=worker_limits(self.box),
-            )
-        finally:
-            theirs.close()
-        self.sock, self.watch = ours, MemoryWatch(self.proc, spec.memory_mb)
+        """Start a worker now; its import of torch runs while the checker goes on."""
+        self.current = launch(self.spec, self.box, self.workdir)
+        self.watch = MemoryWatch(self.current.pid, self.spec.memory_mb)
+
+    @property
+    def sock(self) -> socket.socket | None:
+        return self.current.sock if self.current else None
 
     def ask(self, *request: Any) -> Any:
         """The value of one request's answer, as Remotes and data."""
@@ -117,12 +80,13 @@ class Worker:
         """Send one request and return its answer; raise StudentError for what
         student code raised, WorkerGone when the worker ended. Anything that interrupts the
         wait (a timeout) kills the worker: its state is unknown from then on."""
-        if self.sock is None:
+        if self.current is None:
             self.start()
-        assert self.sock is not None
+        assert self.current is not None
+        sock = self.current.sock
         try:
-            send(self.sock, pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
-            answer = load(recv(self.sock))
+            send(sock, pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
+            answer = load(recv(sock))
         except (ChannelClosed, OSError) as exc:
             raise self.gone() from exc
         except BaseException:
@@ -134,40 +98,45 @@ class Worker:
         return answer
 
     def gone(self) -> WorkerGone:
-        assert self.proc is not None and self.watch is not None
+        assert self.current is not None and self.watch is not None
+        proc, exceeded = self.current.proc, self.watch.exceeded
         self.stop()
-        code = self.proc.returncode
-        if self.watch.exceeded:
+        code = proc.returncode if proc is not None else None
+        if exceeded:
             why = f"its memory passed the limit of {self.spec.memory_mb:,} MB"
         elif code is not None and code < 0:
             why = f"it was killed by signal {-code}"
-        else:
+        elif code is not None:
             why = f"it exited with code {code} (sys.exit, os._exit or a crash)"
+        else:
+            why = "it exited or was killed (sys.exit, os._exit or a crash)"
         return WorkerGone(f"your code ended the process it ran in: {why}")
 
     def stop(self) -> None:
         """Kill the worker and everything it started."""
-        if self.proc is not None:
-            kill_tree(self.proc)
-            self.proc.wait()
+        if self.current is not None:
+            kill_tree(self.current.pid)
+            if self.current.proc is not None:
+                self.current.proc.wait()
+            self.current.sock.close()
         if self.watch is not None:
             self.watch.stop()
-        if self.sock is not None:
-            self.sock.close()
-        self.sock, self.has_data = None, False
+        self.current, self.has_data = None, False
 
     def close(self) -> None:
         self.stop()
-        self.output.close()
 
     def output_size(self) -> int:
-        return os.fstat(self.output.fileno()).st_size
+        try:
+            return self.output.stat().st_size
+        except OSError:
+            return 0
 
     def output_since(self, offset: int, limit: int) -> str:
         """What the worker printed since `offset`, at most the last `limit` bytes."""
         size = self.output_size()
         start = max(offset, size - limit)
-        with open(self.output.name, "rb") as handle:
+        with self.output.open("rb") as handle:
             handle.seek(start)
             data = handle.read(size - start)
         return data.decode("utf-8", errors="replace")

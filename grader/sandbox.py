@@ -174,6 +174,15 @@ def copy_submission(source: Path, target: Path) -> dict[str, str]:
     return problems
 
 
+def read_problems(folder: Path) -> dict[str, str]:
+    """What the copy step could not copy into `folder`: file name -> problem."""
+    try:
+        found = json.loads((folder / PROBLEMS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
 def copy_file(path: Path, destination: Path, root: Path, budget: int) -> tuple[str, int]:
     """Copy one file; (problem or '', bytes copied). No error escapes: a loop, a name too
     long, a FIFO or an unreadable file is that file's problem."""

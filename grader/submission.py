@@ -1,28 +1,25 @@
-"""Import a student's exercise file and turn every way that can go wrong into a status.
+"""The submission as the checker knows it, and the fixture that hands checks its module.
 
-Runs in the child pytest process only. The exercise fixture in a check module calls
-`load_exercise`; a failure is cached so that every check of the exercise reports the
-same reason quickly instead of importing a broken file again.
+The checker never imports the student's files: the exercise fixture yields a Remote of
+the module the worker imported (grader/plugin.py `load_exercise`). A failure to import
+is cached so that every check of the exercise reports the same reason quickly.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
-import json
 import re
-import sys
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import TracebackType
 from typing import Any
 
 import pytest
 
 from grader.report import Status
-from grader.sandbox import PROBLEMS_FILE
+from grader.sandbox import read_problems
 
 STUB_MESSAGE = re.compile(r"^[\w.]+: ")
 # Bound now, before student code runs: a submission may replace pytest.fail later.
@@ -53,12 +50,7 @@ class Submission:
 
     def problems(self) -> dict[str, str]:
         """What the copy step could not copy (a link outside, a folder, an unreadable file)."""
-        path = self.folder / PROBLEMS_FILE
-        try:
-            found = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+        return read_problems(self.folder)
 
     def owns(self, filename: str) -> bool:
         resolved = resolve(filename)
@@ -101,49 +93,6 @@ def describe_exception(exc: BaseException) -> str:
     if isinstance(exc, SystemExit):
         return f"SystemExit: sys.exit({exc.code!r}) was called"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def classify_import_error(submission: Submission, name: str, exc: BaseException) -> SubmissionError:
-    label = submission.label(name)
-    if isinstance(exc, SyntaxError):
-        file = f"{submission.folder.name}/{Path(exc.filename).name}" if exc.filename else label
-        return SubmissionError(
-            Status.ERROR, f"{type(exc).__name__} in {file}, line {exc.lineno}: {exc.msg}"
-        )
-    if is_timeout(exc):
-        return SubmissionError(
-            Status.TIMEOUT,
-            f"importing {label} did not finish in time: is there an endless loop at module level?",
-        )
-    place = where(submission, exc.__traceback__) or label
-    return SubmissionError(
-        Status.ERROR, f"{describe_exception(exc)} while importing {label} ({place})"
-    )
-
-
-def import_file(submission: Submission, name: str) -> ModuleType:
-    """Execute the student's file as module `name`; raise SubmissionError on any failure."""
-    path = submission.file(name)
-    problem = submission.problems().get(f"{name}.py")
-    if problem:
-        raise SubmissionError(Status.ERROR, f"{submission.label(name)} {problem}")
-    if not path.is_file():
-        raise SubmissionError(
-            Status.ERROR, f"{submission.label(name)} is missing: restore it from the starter code"
-        )
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise SubmissionError(Status.ERROR, f"{submission.label(name)} cannot be imported")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:
-        sys.modules.pop(name, None)
-        raise classify_import_error(submission, name, exc) from None
-    return module
 
 
 def exercise_fixture(name: str, changes_inputs: tuple[str, ...] = ()) -> Callable[..., Any]:

@@ -158,6 +158,15 @@ def test_markdown_table(saved: Report) -> None:
     assert "tensors.slicing.column" not in text
 
 
+def test_markdown_shows_student_text_as_typed() -> None:
+    """A message cannot add a link, an image (a tracking pixel) or HTML to the summary."""
+    hostile = "see ![x](http://evil.example/p.png) <img src=x onerror=1> [here](http://e) **x** |"
+    assert markdown.cell(hostile) == (
+        "see !\\[x\\](http://evil.example/p.png) &lt;img src=x onerror=1&gt; "
+        "\\[here\\](http://e) \\*\\*x\\*\\* \\|"
+    )
+
+
 def test_github_actions_outputs_are_appended(saved: Report, tmp_path: Path) -> None:
     summary, output = tmp_path / "summary.md", tmp_path / "output"
     summary.write_text("earlier step\n")

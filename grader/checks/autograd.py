@@ -8,7 +8,6 @@ torch.autograd.gradcheck); student gradients are compared with GRADIENT toleranc
 from __future__ import annotations
 
 import numbers
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -38,7 +37,7 @@ from grader.gradients import (
     transposed,
 )
 from grader.guarded import changed_in_place
-from grader.remote import StudentError, probe
+from grader.remote import Remote, StudentError, probe
 from grader.submission import exercise_fixture
 from grader.worker.functions import FUNCTIONS
 
@@ -61,7 +60,7 @@ def triple(got: Any, what: str) -> tuple[Any, Any, Any]:
 
 class TestUsingAutograd:
     @pytest.mark.points(2)
-    def test_course_example(self, autograd: ModuleType) -> None:
+    def test_course_example(self, autograd: Remote) -> None:
         """the course's example: y = dot(w, x) and both gradients"""
         try:
             y, x_grad, w_grad = triple(autograd.course_example(), "course_example")
@@ -80,7 +79,7 @@ class TestUsingAutograd:
         )
 
     @pytest.mark.points(1)
-    def test_random_vectors(self, autograd: ModuleType) -> None:
+    def test_random_vectors(self, autograd: Remote) -> None:
         """dot_and_gradients on random vectors"""
         w, x = leaf(6), leaf(6)
         y, x_grad, w_grad = triple(autograd.dot_and_gradients(w, x), "dot_and_gradients")
@@ -90,7 +89,7 @@ class TestUsingAutograd:
         assert_gradient(w_grad, x.detach(), "dot_and_gradients: w.grad", mistakes)
 
     @pytest.mark.points(1)
-    def test_detach(self, autograd: ModuleType) -> None:
+    def test_detach(self, autograd: Remote) -> None:
         """detached leaves the graph but shares storage"""
         t = leaf(3, 2) * 2
         got = autograd.detached(t)
@@ -103,21 +102,21 @@ class TestUsingAutograd:
         )
 
     @pytest.mark.points(1)
-    def test_accumulation(self, autograd: ModuleType) -> None:
+    def test_accumulation(self, autograd: Remote) -> None:
         """backward_twice shows that gradients accumulate"""
         w, x = leaf(5), leaf(5)
         got = autograd.backward_twice(w, x)
         assert_gradient(got, 2 * x.detach(), "backward_twice: w.grad", (not_accumulated(),))
 
     @pytest.mark.points(1)
-    def test_zero_between(self, autograd: ModuleType) -> None:
+    def test_zero_between(self, autograd: Remote) -> None:
         """zeroed_between clears the gradient between two backward calls"""
         w, x = leaf(5), leaf(5)
         got = autograd.zeroed_between(w, x)
         assert_gradient(got, x.detach(), "zeroed_between: w.grad", (accumulated(),))
 
 
-def step(autograd: ModuleType, theta: Tensor) -> None:
+def step(autograd: Remote, theta: Tensor) -> None:
     """The student's descent_step, with the classic in-place error explained."""
     try:
         autograd.descent_step(theta, 0.1)
@@ -137,7 +136,7 @@ class TestDescentStep:
         return theta, grad, theta.detach().clone()
 
     @pytest.mark.points(2)
-    def test_update(self, autograd: ModuleType) -> None:
+    def test_update(self, autograd: Remote) -> None:
         """descent_step moves against the gradient, in place"""
         theta, grad, before = self.prepared()
         step(autograd, theta)
@@ -154,7 +153,7 @@ class TestDescentStep:
         assert_tensor(now, before - 0.1 * grad, "descent_step: theta", tol=FLOAT64)
 
     @pytest.mark.points(1)
-    def test_leaf_and_cleared(self, autograd: ModuleType) -> None:
+    def test_leaf_and_cleared(self, autograd: Remote) -> None:
         """after descent_step theta is still a leaf and its gradient is cleared"""
         theta, _, _ = self.prepared()
         step(autograd, theta)
@@ -171,7 +170,7 @@ NO_AUTOGRAD = "without autograd: the docstring asks you to compute it yourself"
 class TestGradientsByHand:
     @pytest.mark.points(0.5)
     @pytest.mark.parametrize("name", list(FUNCTIONS))
-    def test_numerical_gradient(self, autograd: ModuleType, name: str) -> None:
+    def test_numerical_gradient(self, autograd: Remote, name: str) -> None:
         """numerical_gradient computes central differences, without autograd"""
         f, eps = FUNCTIONS[name], 1e-2  # large enough that forward differences show
         x = torch.randn(2, 3, dtype=torch.float64)
@@ -197,7 +196,7 @@ class TestGradientsByHand:
         mistakes = (sign_flipped(), central_difference_halved())
         assert_gradient(tensor, expected, f"numerical_gradient({name}, eps={eps})", mistakes)
 
-    def softmax_answers(self, autograd: ModuleType) -> tuple[Any, Any, Tensor, Tensor]:
+    def softmax_answers(self, autograd: Remote) -> tuple[Any, Any, Tensor, Tensor]:
         """The student's (dW, db) and torch's, for a float64 batch of N=5, D=4, C=3."""
         X = torch.randn(5, 4, dtype=torch.float64)
         y = torch.tensor([0, 2, 1, 2, 0])
@@ -215,14 +214,14 @@ class TestGradientsByHand:
         return got[0], got[1], dW, db
 
     @pytest.mark.points(2)
-    def test_softmax_regression_dw(self, autograd: ModuleType) -> None:
+    def test_softmax_regression_dw(self, autograd: Remote) -> None:
         """hand-derived dL/dW of softmax regression"""
         got, _, dW, _ = self.softmax_answers(autograd)
         mistakes = (sign_flipped(), batch_mean_forgotten(5), transposed())
         assert_gradient(got, dW, "softmax_regression_gradients: dL/dW", mistakes)
 
     @pytest.mark.points(1)
-    def test_softmax_regression_db(self, autograd: ModuleType) -> None:
+    def test_softmax_regression_db(self, autograd: Remote) -> None:
         """hand-derived dL/db of softmax regression"""
         _, got, _, db = self.softmax_answers(autograd)
         mistakes = (sign_flipped(), batch_mean_forgotten(5))
@@ -234,19 +233,19 @@ class TestCustomFunction:
         return leaf(4, 3), leaf(2, 3), leaf(2)
 
     @pytest.mark.points(1)
-    def test_linear_forward(self, autograd: ModuleType) -> None:
+    def test_linear_forward(self, autograd: Remote) -> None:
         """LinearFunction.forward equals F.linear"""
         x, W, b = self.linear_inputs()
         out = forward(autograd, "LinearFunction", x, W, b)["out"]
         assert_tensor(out, F.linear(x, W, b), "LinearFunction.forward", tol=FLOAT64)
 
     @pytest.mark.points(1)
-    def test_linear_saves_for_backward(self, autograd: ModuleType) -> None:
+    def test_linear_saves_for_backward(self, autograd: Remote) -> None:
         """LinearFunction saves its tensors with save_for_backward"""
         run = forward(autograd, "LinearFunction", *self.linear_inputs())
         assert_saved_properly(run, "LinearFunction")
 
-    def linear_gradients(self, autograd: ModuleType) -> tuple[tuple[Tensor, ...], Any]:
+    def linear_gradients(self, autograd: Remote) -> tuple[tuple[Tensor, ...], Any]:
         """The inputs, and the student's gradients checked against F.linear's."""
         inputs = self.linear_inputs()
         out = forward(autograd, "LinearFunction", *inputs)["out"]
@@ -260,12 +259,12 @@ class TestCustomFunction:
         return inputs, run
 
     @pytest.mark.points(2)
-    def test_linear_backward(self, autograd: ModuleType) -> None:
+    def test_linear_backward(self, autograd: Remote) -> None:
         """LinearFunction.backward gives the right gradient for each input"""
         self.linear_gradients(autograd)
 
     @pytest.mark.points(1)
-    def test_linear_gradcheck(self, autograd: ModuleType) -> None:
+    def test_linear_gradcheck(self, autograd: Remote) -> None:
         """torch.autograd.gradcheck accepts LinearFunction"""
         inputs, _ = self.linear_gradients(autograd)
         assert probe(autograd, "gradcheck", autograd.LinearFunction, inputs, False), (
@@ -274,7 +273,7 @@ class TestCustomFunction:
         )
 
     @pytest.mark.points(1)
-    def test_sigmoid_forward(self, autograd: ModuleType) -> None:
+    def test_sigmoid_forward(self, autograd: Remote) -> None:
         """SigmoidFunction.forward equals torch.sigmoid"""
         x = leaf(3, 4)
         run = forward(autograd, "SigmoidFunction", x)
@@ -282,7 +281,7 @@ class TestCustomFunction:
         assert_saved_properly(run, "SigmoidFunction")
 
     @pytest.mark.points(2)
-    def test_sigmoid_backward(self, autograd: ModuleType) -> None:
+    def test_sigmoid_backward(self, autograd: Remote) -> None:
         """SigmoidFunction.backward passes gradcheck"""
         x = leaf(3, 4)
         out = forward(autograd, "SigmoidFunction", x)["out"]
@@ -297,7 +296,7 @@ class TestCustomFunction:
         )
 
     @pytest.mark.points(2)
-    def test_gradcheck_linear(self, autograd: ModuleType) -> None:
+    def test_gradcheck_linear(self, autograd: Remote) -> None:
         """gradcheck_linear runs gradcheck on float64 inputs"""
         run = probe(autograd, "gradcheck_linear", autograd)
         wrong = [d for dtypes in run["seen"] for d in dtypes if d != "torch.float64"]
@@ -312,7 +311,7 @@ class TestCustomFunction:
 
 class TestFit:
     @pytest.mark.points(2)
-    def test_fit_line(self, autograd: ModuleType) -> None:
+    def test_fit_line(self, autograd: Remote) -> None:
         """fit_line reaches the least-squares line with descent_step"""
         x = torch.linspace(-1, 1, 50, dtype=torch.float64)
         y = 3 * x - 2 + 0.1 * torch.randn(50, dtype=torch.float64)

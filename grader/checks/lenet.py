@@ -9,12 +9,10 @@ what each layer's input is made of (forward hooks).
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 import pytest
 import torch
-from torch import nn
 
 from grader import activations
 from grader.architecture import LayerRow, layers, param_rows, summary_rows, unused_layers
@@ -51,14 +49,14 @@ def has_layers(model: Remote) -> bool:
     return bool(kinds & {"Conv2d", "Linear"}) or not found["loose_parameters"]
 
 
-def rows_of(lenet: ModuleType) -> tuple[nn.Module, list[LayerRow]]:
+def rows_of(lenet: Remote) -> tuple[Remote, list[LayerRow]]:
     model = lenet.LeNet()
     return model, summary_rows(model, (BATCH, 1, 28, 28), CPU)
 
 
 class TestForward:
     @pytest.mark.points(1)
-    def test_output_shape(self, lenet: ModuleType) -> None:
+    def test_output_shape(self, lenet: Remote) -> None:
         """LeNet returns (B, 10) logits"""
         model = lenet.LeNet()
         for batch in (1, 3, 64):
@@ -70,7 +68,7 @@ class TestForward:
         assert not problem, problem
 
     @pytest.mark.points(1)
-    def test_rows_independent(self, lenet: ModuleType) -> None:
+    def test_rows_independent(self, lenet: Remote) -> None:
         """LeNet treats each image of a batch on its own"""
         model = lenet.LeNet().eval()
         x = torch.randn(5, 1, 28, 28)
@@ -84,7 +82,7 @@ class TestForward:
 
 class TestArchitecture:
     @pytest.mark.points(3)
-    def test_parameters_per_layer(self, lenet: ModuleType) -> None:
+    def test_parameters_per_layer(self, lenet: Remote) -> None:
         """conv1 520, conv2 25,050, fc1 400,500, fc2 5,010 trainable parameters (torchinfo)"""
         model, rows = rows_of(lenet)
         got = param_rows(rows)
@@ -97,7 +95,7 @@ class TestArchitecture:
             )
 
     @pytest.mark.points(2)
-    def test_output_shapes(self, lenet: ModuleType) -> None:
+    def test_output_shapes(self, lenet: Remote) -> None:
         """each layer's output has the course's shape for a batch of B images"""
         model, rows = rows_of(lenet)
         got = param_rows(rows)
@@ -112,20 +110,20 @@ class TestArchitecture:
             )
 
     @pytest.mark.points(1)
-    def test_max_pooling(self, lenet: ModuleType) -> None:
+    def test_max_pooling(self, lenet: Remote) -> None:
         """2x2 max pooling follows each convolutional layer"""
         between = describe_between(lenet.LeNet())
         for gap in between[:2]:
             assert gap.pool == "max", f"LeNet: after {gap.after}: {gap.advice_pool()}"
 
     @pytest.mark.points(1)
-    def test_relu(self, lenet: ModuleType) -> None:
+    def test_relu(self, lenet: Remote) -> None:
         """ReLU follows conv1, conv2 and the hidden layer"""
         for gap in describe_between(lenet.LeNet()):
             assert gap.activation == "relu", f"LeNet: after {gap.after}: {gap.advice_activation()}"
 
     @pytest.mark.points(1)
-    def test_no_unused_layers(self, lenet: ModuleType) -> None:
+    def test_no_unused_layers(self, lenet: Remote) -> None:
         """every layer defined in __init__ is used in forward"""
         model, rows = rows_of(lenet)
         unused = unused_layers(model, rows)
@@ -160,7 +158,7 @@ class TestQuestions:
         QUESTIONS,
         ids=[f"{question}-{layer}" for question, layer in QUESTIONS],
     )
-    def test_answer(self, lenet: ModuleType, question: str, layer: str) -> None:
+    def test_answer(self, lenet: Remote, question: str, layer: str) -> None:
         """the answer to one of the course's questions"""
         function = getattr(lenet, question)
         answers = function(BATCH) if question == "output_shapes" else function()
@@ -189,6 +187,6 @@ def train_and_score(lenet: Remote, model: Remote, trainer: Trainer) -> TrainingR
 
 class TestTrainedAccuracy:
     @pytest.mark.points(5)
-    def test_reaches_98_percent(self, lenet: ModuleType, trainer: Trainer) -> None:
+    def test_reaches_98_percent(self, lenet: Remote, trainer: Trainer) -> None:
         """LeNet reaches 98 % test accuracy within 2 epochs of the grader's training"""
         train_and_score(lenet, lenet.LeNet(), trainer)

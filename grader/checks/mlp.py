@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import math
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -27,7 +26,7 @@ from grader.assertions import (
     type_name,
 )
 from grader.loaders import Loader
-from grader.remote import probe
+from grader.remote import Remote, probe
 from grader.submission import exercise_fixture
 from grader.training import Target, Trainer
 from grader.worker.training import MEAN, STD
@@ -49,7 +48,7 @@ def normalised(images: Tensor) -> Tensor:
     return images.float().div(255).sub(MEAN).div(STD)
 
 
-def pair_of_loaders(mlp: ModuleType, batch_size: int) -> tuple[Any, Any]:
+def pair_of_loaders(mlp: Remote, batch_size: int) -> tuple[Any, Any]:
     got = mlp.make_loaders(*loaders.train_and_test(), batch_size)
     assert isinstance(got, tuple | list) and len(got) == 2, (
         f"make_loaders: expected (train_loader, test_loader), got {type_name(got)}"
@@ -59,14 +58,14 @@ def pair_of_loaders(mlp: ModuleType, batch_size: int) -> tuple[Any, Any]:
 
 class TestData:
     @pytest.mark.points(1)
-    def test_length(self, mlp: ModuleType) -> None:
+    def test_length(self, mlp: Remote) -> None:
         """MnistDataset has one item per image"""
         images, labels = fake_images(37)
         dataset = mlp.MnistDataset(images, labels)
         assert len(dataset) == 37, f"len(MnistDataset): expected 37, got {len(dataset)}"
 
     @pytest.mark.points(1)
-    def test_item_shape_and_dtype(self, mlp: ModuleType) -> None:
+    def test_item_shape_and_dtype(self, mlp: Remote) -> None:
         """an item is a float32 image (1, 28, 28) and an int label"""
         images, labels = fake_images(5)
         image, label = mlp.MnistDataset(images, labels)[3]
@@ -82,7 +81,7 @@ class TestData:
         assert int(label) == int(labels[3]), f"MnistDataset[3]: expected label {int(labels[3])}"
 
     @pytest.mark.points(2)
-    def test_normalisation(self, mlp: ModuleType) -> None:
+    def test_normalisation(self, mlp: Remote) -> None:
         """images are scaled to [0, 1], then normalised with MEAN and STD"""
         images, labels = fake_images(4)
         dataset = mlp.MnistDataset(images, labels)
@@ -96,7 +95,7 @@ class TestData:
         assert_tensor(got, normalised(images), "MnistDataset: normalised pixels", tol=FLOAT32)
 
     @pytest.mark.points(1)
-    def test_batches(self, mlp: ModuleType) -> None:
+    def test_batches(self, mlp: Remote) -> None:
         """make_loaders yields batches (B, 1, 28, 28) and (B,) of the given size"""
         train, test = pair_of_loaders(mlp, 16)
         for loader, what in ((train, "training loader"), (test, "test loader")):
@@ -105,7 +104,7 @@ class TestData:
             assert_shape(labels, (16,), f"make_loaders: the labels of a batch of the {what}")
 
     @pytest.mark.points(1)
-    def test_shuffle_training_only(self, mlp: ModuleType) -> None:
+    def test_shuffle_training_only(self, mlp: Remote) -> None:
         """the training loader shuffles the training set, the test loader serves the test set
         in order"""
         train, test = pair_of_loaders(mlp, 16)
@@ -134,7 +133,7 @@ class TestData:
         )
 
 
-def check_outputs(model: nn.Module, what: str) -> None:
+def check_outputs(model: Remote, what: str) -> None:
     for batch in (1, 7, 64):
         for shape in ((batch, 28, 28), (batch, 1, 28, 28)):
             out = model(torch.randn(*shape))
@@ -145,7 +144,7 @@ def check_outputs(model: nn.Module, what: str) -> None:
     assert not problem, problem
 
 
-def check_rows_independent(model: nn.Module, what: str) -> None:
+def check_rows_independent(model: Remote, what: str) -> None:
     """Row i of model(X) must equal model(X[i:i+1]): the flatten keeps samples apart."""
     x = torch.randn(6, 1, 28, 28)
     model.eval()
@@ -160,42 +159,42 @@ def check_rows_independent(model: nn.Module, what: str) -> None:
 
 class TestLogRegression:
     @pytest.mark.points(1)
-    def test_output_shape(self, mlp: ModuleType) -> None:
+    def test_output_shape(self, mlp: Remote) -> None:
         """LogRegression returns (B, 10) logits for batches with or without a channel
         dimension"""
         check_outputs(mlp.LogRegression(), "LogRegression")
 
     @pytest.mark.points(1)
-    def test_parameters(self, mlp: ModuleType) -> None:
+    def test_parameters(self, mlp: Remote) -> None:
         """LogRegression has one linear layer of 7,850 parameters (torchinfo)"""
         assert_param_layers(
             mlp.LogRegression(), LOGREG_LAYERS, (1, 1, 28, 28), "LogRegression", torch.device("cpu")
         )
 
     @pytest.mark.points(1)
-    def test_rows_independent(self, mlp: ModuleType) -> None:
+    def test_rows_independent(self, mlp: Remote) -> None:
         """LogRegression treats each sample of a batch on its own"""
         check_rows_independent(mlp.LogRegression(), "LogRegression")
 
 
 class TestMLP:
     @pytest.mark.points(1)
-    def test_output_shape(self, mlp: ModuleType) -> None:
+    def test_output_shape(self, mlp: Remote) -> None:
         """MLP returns (B, 10) logits for batches with or without a channel dimension"""
         check_outputs(mlp.MLP(), "MLP")
 
     @pytest.mark.points(2)
-    def test_parameters(self, mlp: ModuleType) -> None:
+    def test_parameters(self, mlp: Remote) -> None:
         """MLP has layers of 235,500 and 3,010 parameters (torchinfo)"""
         assert_param_layers(mlp.MLP(), MLP_LAYERS, (1, 1, 28, 28), "MLP", torch.device("cpu"))
 
     @pytest.mark.points(1)
-    def test_rows_independent(self, mlp: ModuleType) -> None:
+    def test_rows_independent(self, mlp: Remote) -> None:
         """MLP treats each sample of a batch on its own"""
         check_rows_independent(mlp.MLP(), "MLP")
 
     @pytest.mark.points(1)
-    def test_relu(self, mlp: ModuleType) -> None:
+    def test_relu(self, mlp: Remote) -> None:
         """MLP applies ReLU to the hidden layer"""
         calls = activations.linear_calls(mlp.MLP(), torch.randn(8, 1, 28, 28))["calls"]
         if len(calls) != 2:
@@ -208,7 +207,7 @@ class TestMLP:
         )
 
 
-def run_train_epoch(mlp: ModuleType, model: nn.Module, loader: Loader) -> dict[str, Any]:
+def run_train_epoch(mlp: Remote, model: nn.Module, loader: Loader) -> dict[str, Any]:
     """The student's train_epoch on `model` (SGD, lr LR) in the worker: its result, the
     model's output per batch and the parameters after, loaded into a copy of `model`."""
     run: dict[str, Any] = probe(mlp, "train_epoch_run", mlp.train_epoch, model, loader, loops.LR)
@@ -222,7 +221,7 @@ def run_train_epoch(mlp: ModuleType, model: nn.Module, loader: Loader) -> dict[s
 
 class TestTrainEpoch:
     @pytest.mark.points(3)
-    def test_steps(self, mlp: ModuleType) -> None:
+    def test_steps(self, mlp: Remote) -> None:
         """three steps of train_epoch equal the course's loop"""
         start, loader = loops.small_model(), loaders.random_loader((8, 8, 5))
         batches = list(loader)
@@ -236,7 +235,7 @@ class TestTrainEpoch:
         )
 
     @pytest.mark.points(2)
-    def test_statistics(self, mlp: ModuleType) -> None:
+    def test_statistics(self, mlp: Remote) -> None:
         """train_epoch returns the mean loss per sample and the training error, as floats"""
         model, loader = loops.small_model(), loaders.random_loader((8, 8, 5))
         batches = list(loader)
@@ -257,7 +256,7 @@ class TestTrainEpoch:
         assert_number(error, epoch.error, "train_epoch: training error", tol=FLOAT32)
 
     @pytest.mark.points(1)
-    def test_moves_batches_to_device(self, mlp: ModuleType) -> None:
+    def test_moves_batches_to_device(self, mlp: Remote) -> None:
         """train_epoch moves every batch to the device it is given"""
         run = probe(mlp, "train_epoch_moves", mlp.train_epoch, loops.small_model(), (8, 8, 5))
         assert run["yielded"] and not run["missed"], (
@@ -272,7 +271,7 @@ def probe_model() -> nn.Module:
 
 
 class TestEvaluate:
-    def run(self, mlp: ModuleType) -> tuple[Any, float, list[tuple[bool, bool]]]:
+    def run(self, mlp: Remote) -> tuple[Any, float, list[tuple[bool, bool]]]:
         model = probe_model()
         loader = loaders.random_loader((50, 50, 23))
         run = probe(mlp, "evaluate_run", mlp.evaluate, model, loader)
@@ -282,7 +281,7 @@ class TestEvaluate:
         return run["value"], right / 123, [tuple(s) for s in run["seen"]]
 
     @pytest.mark.points(1)
-    def test_eval_mode(self, mlp: ModuleType) -> None:
+    def test_eval_mode(self, mlp: Remote) -> None:
         """evaluate puts the model in eval mode"""
         _, _, seen = self.run(mlp)
         assert seen, "evaluate: the model was never called"
@@ -291,7 +290,7 @@ class TestEvaluate:
         )
 
     @pytest.mark.points(1)
-    def test_no_grad(self, mlp: ModuleType) -> None:
+    def test_no_grad(self, mlp: Remote) -> None:
         """evaluate runs without gradients"""
         _, _, seen = self.run(mlp)
         assert seen and not any(grad for _, grad in seen), (
@@ -299,7 +298,7 @@ class TestEvaluate:
         )
 
     @pytest.mark.points(2)
-    def test_accuracy_exact(self, mlp: ModuleType) -> None:
+    def test_accuracy_exact(self, mlp: Remote) -> None:
         """evaluate returns the exact accuracy as a Python float in [0, 1]"""
         got, expected, _ = self.run(mlp)
         value = python_number(got, "evaluate: the accuracy")
@@ -328,13 +327,13 @@ def course_mlp() -> nn.Module:
 
 class TestTrainedAccuracy:
     @pytest.mark.points(3)
-    def test_logistic_regression(self, mlp: ModuleType, trainer: Trainer) -> None:
+    def test_logistic_regression(self, mlp: Remote, trainer: Trainer) -> None:
         """LogRegression reaches 90 % test accuracy within 3 epochs"""
         target = Target("LogRegression", 0.90, 0.80, max_epochs=3)
         trainer.score(mlp, mlp.LogRegression(), STUDENT_LOOP, target, course_logreg())
 
     @pytest.mark.points(4)
-    def test_mlp(self, mlp: ModuleType, trainer: Trainer) -> None:
+    def test_mlp(self, mlp: Remote, trainer: Trainer) -> None:
         """MLP reaches 96 % test accuracy within 3 epochs"""
         target = Target("MLP", 0.96, 0.90, max_epochs=3)
         trainer.score(mlp, mlp.MLP(), STUDENT_LOOP, target, course_mlp())

@@ -7,7 +7,6 @@ answer cannot pass; float results are compared in float64 within FLOAT32 toleran
 from __future__ import annotations
 
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
@@ -25,7 +24,7 @@ from grader.assertions import (
     plain_value,
     type_name,
 )
-from grader.remote import probe
+from grader.remote import Remote, probe
 from grader.submission import exercise_fixture
 
 tensors = exercise_fixture("tensors")
@@ -54,27 +53,27 @@ def with_threes(rows: int = 5, cols: int = 4, count: int = 4) -> torch.Tensor:
 
 class TestCreating:
     @pytest.mark.points(1)
-    def test_full(self, tensors: ModuleType) -> None:
+    def test_full(self, tensors: Remote) -> None:
         """make_full fills a new tensor with one value"""
         got = tensors.make_full((2, 3), 7.5)
         assert_tensor(got, torch.full((2, 3), 7.5), "make_full((2, 3), 7.5)")
 
     @pytest.mark.points(1)
-    def test_full_like(self, tensors: ModuleType) -> None:
+    def test_full_like(self, tensors: Remote) -> None:
         """make_full_like keeps the shape and dtype of its input"""
         t = torch.arange(6, dtype=torch.int32).reshape(3, 2)
         got = tensors.make_full_like(t, 4)
         assert_tensor(got, torch.full_like(t, 4), "make_full_like(int32 (3, 2), 4)")
 
     @pytest.mark.points(1)
-    def test_int16(self, tensors: ModuleType) -> None:
+    def test_int16(self, tensors: Remote) -> None:
         """int16_from_values builds a tensor with dtype int16"""
         values = torch.randint(-100, 100, (3, 4)).tolist()
         got = tensors.int16_from_values(values)
         assert_tensor(got, torch.tensor(values, dtype=torch.int16), "int16_from_values")
 
     @pytest.mark.points(1)
-    def test_from_numpy_shares_memory(self, tensors: ModuleType) -> None:
+    def test_from_numpy_shares_memory(self, tensors: Remote) -> None:
         """share_numpy returns a tensor that shares memory with the array"""
         array = np.random.rand(3, 4)
         got = tensors.share_numpy(array)
@@ -84,7 +83,7 @@ class TestCreating:
         assert float(got[0, 0]) == 42.0, "share_numpy: changing the array did not change the tensor"
 
     @pytest.mark.points(1)
-    def test_zeros_and_ones(self, tensors: ModuleType) -> None:
+    def test_zeros_and_ones(self, tensors: Remote) -> None:
         """zeros_and_ones returns (zeros, ones) of a shape"""
         got = tensors.zeros_and_ones((2, 5))
         assert isinstance(got, tuple) and len(got) == 2, (
@@ -94,7 +93,7 @@ class TestCreating:
         assert_tensor(got[1], torch.ones(2, 5), "zeros_and_ones: ones")
 
     @pytest.mark.points(1)
-    def test_zeros_and_ones_like(self, tensors: ModuleType) -> None:
+    def test_zeros_and_ones_like(self, tensors: Remote) -> None:
         """zeros_and_ones_like keeps the shape and dtype of its input"""
         t = torch.randn(4, 3, dtype=torch.float64)
         got = tensors.zeros_and_ones_like(t)
@@ -105,7 +104,7 @@ class TestCreating:
         assert_tensor(got[1], torch.ones_like(t), "zeros_and_ones_like: ones")
 
     @pytest.mark.points(1)
-    def test_seeded_randn(self, tensors: ModuleType) -> None:
+    def test_seeded_randn(self, tensors: Remote) -> None:
         """seeded_randn is reproducible and follows the seed"""
         generator = torch.Generator().manual_seed(1234)
         expected = torch.randn((3, 4), generator=generator)
@@ -116,7 +115,7 @@ class TestCreating:
 
 class TestIO:
     @pytest.mark.points(1)
-    def test_save_and_load(self, tensors: ModuleType) -> None:
+    def test_save_and_load(self, tensors: Remote) -> None:
         """save_and_load writes the file and reads the same tensor back"""
         t = torch.randn(3, 5)
         path = Path("tensor.pt")
@@ -129,43 +128,43 @@ class TestIO:
 
 class TestSlicing:
     @pytest.mark.points(1)
-    def test_element(self, tensors: ModuleType) -> None:
+    def test_element(self, tensors: Remote) -> None:
         """element(A, i, j) is A[i, j]"""
         A = matrix()
         assert_number(tensors.element(A, 2, 1), float(A[2, 1]), "element(A, 2, 1)", tol=EXACT)
 
     @pytest.mark.points(1)
-    def test_column(self, tensors: ModuleType) -> None:
+    def test_column(self, tensors: Remote) -> None:
         """column(A, j) is the j-th column"""
         A = matrix()
         assert_tensor(tensors.column(A, 1), A[:, 1], "column(A, 1)")
 
     @pytest.mark.points(1)
-    def test_row(self, tensors: ModuleType) -> None:
+    def test_row(self, tensors: Remote) -> None:
         """row(A, i) is the i-th row"""
         A = matrix()
         assert_tensor(tensors.row(A, 3), A[3], "row(A, 3)")
 
     @pytest.mark.points(1)
-    def test_row_range(self, tensors: ModuleType) -> None:
+    def test_row_range(self, tensors: Remote) -> None:
         """row_range(A, start, stop) excludes row stop"""
         A = matrix()
         assert_tensor(tensors.row_range(A, 1, 4), A[1:4], "row_range(A, 1, 4)")
 
     @pytest.mark.points(1)
-    def test_negative_index(self, tensors: ModuleType) -> None:
+    def test_negative_index(self, tensors: Remote) -> None:
         """all_but_last_column drops only the last column"""
         A = matrix()
         assert_tensor(tensors.all_but_last_column(A), A[:, :-1], "all_but_last_column(A)")
 
     @pytest.mark.points(1)
-    def test_mask(self, tensors: ModuleType) -> None:
+    def test_mask(self, tensors: Remote) -> None:
         """equals_three is the boolean mask A == 3"""
         A = with_threes()
         assert_tensor(tensors.equals_three(A), A == 3, "equals_three(A)")
 
     @pytest.mark.points(1)
-    def test_replace_slice(self, tensors: ModuleType) -> None:
+    def test_replace_slice(self, tensors: Remote) -> None:
         """replace_top_left puts B in the top-left corner of a copy of A"""
         A, B = matrix(), -torch.ones(2, 3)
         before = A.clone()
@@ -175,7 +174,7 @@ class TestSlicing:
         assert_unchanged(A, before, "replace_top_left", "A")
 
     @pytest.mark.points(1)
-    def test_set_where(self, tensors: ModuleType) -> None:
+    def test_set_where(self, tensors: Remote) -> None:
         """four_where_three sets a copy of A to 4 where B == 3"""
         A, B = matrix(), with_threes()
         before = A.clone()
@@ -188,7 +187,7 @@ class TestSlicing:
 class TestManipulating:
     @pytest.mark.points(1)
     @pytest.mark.parametrize("dim", [0, 1])
-    def test_cat(self, tensors: ModuleType, dim: int) -> None:
+    def test_cat(self, tensors: Remote, dim: int) -> None:
         """concatenate joins along the given axis"""
         parts = [torch.randn(2, 3), torch.randn(2, 3)]
         assert_tensor(
@@ -196,7 +195,7 @@ class TestManipulating:
         )
 
     @pytest.mark.points(1)
-    def test_chunk(self, tensors: ModuleType) -> None:
+    def test_chunk(self, tensors: Remote) -> None:
         """split_in_chunks returns the pieces in order, along the given dimension"""
         t = torch.randn(6, 9)
         for dim in (0, 1):
@@ -211,7 +210,7 @@ class TestManipulating:
                 assert_tensor(piece, reference, f"{what}: piece {index}")
 
     @pytest.mark.points(1)
-    def test_view_shares_storage(self, tensors: ModuleType) -> None:
+    def test_view_shares_storage(self, tensors: Remote) -> None:
         """flat_view is a view: same storage, no copy"""
         t = torch.randn(3, 4)
         got = tensors.flat_view(t)
@@ -219,31 +218,31 @@ class TestManipulating:
         assert_shares_memory(got, t, "flat_view", "use t.view(-1); torch.view does not exist")
 
     @pytest.mark.points(1)
-    def test_reshape_non_contiguous(self, tensors: ModuleType) -> None:
+    def test_reshape_non_contiguous(self, tensors: Remote) -> None:
         """reshape_any also works on a transposed (non-contiguous) tensor"""
         t = torch.randn(4, 6).t()
         assert_tensor(tensors.reshape_any(t, (3, 8)), t.reshape(3, 8), "reshape_any(t.T, (3, 8))")
 
     @pytest.mark.points(1)
-    def test_repeat(self, tensors: ModuleType) -> None:
+    def test_repeat(self, tensors: Remote) -> None:
         """tile repeats along each dimension"""
         t = torch.randn(2, 3)
         assert_tensor(tensors.tile(t, (2, 3)), t.repeat(2, 3), "tile(t, (2, 3))")
 
     @pytest.mark.points(1)
-    def test_t(self, tensors: ModuleType) -> None:
+    def test_t(self, tensors: Remote) -> None:
         """transpose_matrix is the transpose"""
         A = torch.randn(3, 5)
         assert_tensor(tensors.transpose_matrix(A), A.t(), "transpose_matrix(A)")
 
     @pytest.mark.points(1)
-    def test_transpose(self, tensors: ModuleType) -> None:
+    def test_transpose(self, tensors: Remote) -> None:
         """swap_dims swaps two dimensions"""
         t = torch.randn(2, 3, 4)
         assert_tensor(tensors.swap_dims(t, 0, 2), t.transpose(0, 2), "swap_dims(t, 0, 2)")
 
     @pytest.mark.points(1)
-    def test_sort(self, tensors: ModuleType) -> None:
+    def test_sort(self, tensors: Remote) -> None:
         """sort_along returns sorted values and their indices"""
         t = torch.randn(4, 5)
         got = tensors.sort_along(t, 1)
@@ -257,7 +256,7 @@ class TestManipulating:
 
 class TestMath:
     @pytest.mark.points(1)
-    def test_combine(self, tensors: ModuleType) -> None:
+    def test_combine(self, tensors: Remote) -> None:
         """combine computes A + Y * Z - B elementwise"""
         A, Y, Z, B = (torch.randn(3, 4) for _ in range(4))
         assert_tensor(
@@ -266,7 +265,7 @@ class TestMath:
 
     @pytest.mark.points(1)
     @pytest.mark.parametrize("name", ["sum", "prod", "min", "max"])
-    def test_reduction(self, tensors: ModuleType, name: str) -> None:
+    def test_reduction(self, tensors: Remote, name: str) -> None:
         """reductions over all elements"""
         A = torch.rand(3, 4) + 0.5
         got = tensors.reductions(A)
@@ -276,20 +275,20 @@ class TestMath:
         assert_number(got[name], expected, f"reductions(A)[{name!r}]", tol=FLOAT32)
 
     @pytest.mark.points(1)
-    def test_mm(self, tensors: ModuleType) -> None:
+    def test_mm(self, tensors: Remote) -> None:
         """matrix_product is the matrix product, not elementwise"""
         A, B = torch.randn(3, 4), torch.randn(4, 2)
         assert_tensor(tensors.matrix_product(A, B), A @ B, "matrix_product(A, B)", tol=FLOAT32)
 
     @pytest.mark.points(1)
-    def test_inverse(self, tensors: ModuleType) -> None:
+    def test_inverse(self, tensors: Remote) -> None:
         """inverse(A) @ A is the identity"""
         A = torch.randn(4, 4, dtype=torch.float64) + 4 * torch.eye(4, dtype=torch.float64)
         got = tensors.inverse(A)
         assert_tensor(got, torch.linalg.inv(A), "inverse(A)", tol=FLOAT64)
 
     @pytest.mark.points(1)
-    def test_det(self, tensors: ModuleType) -> None:
+    def test_det(self, tensors: Remote) -> None:
         """determinant of a square matrix"""
         A = torch.randn(4, 4, dtype=torch.float64)
         expected = torch.linalg.det(A).item()
@@ -299,7 +298,7 @@ class TestMath:
 class TestElementwise:
     @pytest.mark.points(0.5)
     @pytest.mark.parametrize("name", ["exp", "log", "cos", "cosh", "sin", "sinh", "tan", "tanh"])
-    def test_function(self, tensors: ModuleType, name: str) -> None:
+    def test_function(self, tensors: Remote, name: str) -> None:
         """elementwise function"""
         x = torch.rand(3, 4) + 0.1
         got = tensors.elementwise(x)
@@ -311,7 +310,7 @@ class TestElementwise:
     @pytest.mark.points(0.5)
     @pytest.mark.parametrize("name", ["add", "div", "mul", "sub"])
     @pytest.mark.parametrize("operand", ["tensor", "scalar"])
-    def test_arithmetic(self, tensors: ModuleType, name: str, operand: str) -> None:
+    def test_arithmetic(self, tensors: Remote, name: str, operand: str) -> None:
         """arithmetic with a tensor or a scalar"""
         a = torch.randn(3, 4)
         b = torch.rand(3, 4) + 0.5 if operand == "tensor" else 2.5
@@ -324,19 +323,19 @@ class TestElementwise:
 
 class TestDimensions:
     @pytest.mark.points(1)
-    def test_colour_image(self, tensors: ModuleType) -> None:
+    def test_colour_image(self, tensors: Remote) -> None:
         """a colour image is (channels, height, width)"""
         got = tensors.colour_image(20, 30)
         assert_tensor(got, torch.zeros(3, 20, 30), "colour_image(20, 30)")
 
     @pytest.mark.points(1)
-    def test_add_batch_dim(self, tensors: ModuleType) -> None:
+    def test_add_batch_dim(self, tensors: Remote) -> None:
         """add_batch_dim puts the batch dimension first"""
         image = torch.randn(3, 8, 6)
         assert_tensor(tensors.add_batch_dim(image), image.unsqueeze(0), "add_batch_dim")
 
     @pytest.mark.points(1)
-    def test_channels_first(self, tensors: ModuleType) -> None:
+    def test_channels_first(self, tensors: Remote) -> None:
         """channels_first turns (B, H, W, C) into (B, C, H, W)"""
         batch = torch.randn(2, 5, 7, 3)
         got = tensors.channels_first(batch)
@@ -349,7 +348,7 @@ class TestDimensions:
 
     @pytest.mark.points(1)
     @pytest.mark.parametrize("kind", list(EXAMPLE_SHAPES))
-    def test_example_shape(self, tensors: ModuleType, kind: str) -> None:
+    def test_example_shape(self, tensors: Remote, kind: str) -> None:
         """the course's example shapes"""
         shape = EXAMPLE_SHAPES[kind]
         got = tensors.example_shapes()

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from grader.report import Report, Status
+
+PUNCTUATION = re.compile(r"([\\`*_\[\]~|])")
 
 ICONS = {
     Status.PASSED: "✅",
@@ -15,8 +20,9 @@ ICONS = {
 
 
 def cell(text: str) -> str:
-    """Text safe inside a table cell: no pipes, no line breaks."""
-    return " ".join(text.replace("|", "\\|").split())
+    """Text safe inside a table cell: one line, HTML escaped, and Markdown's punctuation
+    (links and images need [], emphasis, code, pipes) shown as typed rather than interpreted."""
+    return PUNCTUATION.sub(r"\\\1", html.escape(" ".join(text.split()), quote=False))
 
 
 def render(report: Report) -> str:

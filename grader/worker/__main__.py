@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import socket
 import sys
@@ -34,9 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     sock = socket.socket(fileno=options.fd)
     folder = Folder(options.folder.resolve())
     reseed(options.seed)
+    owner = os.getpid()
     module = import_exercise(folder, options.exercise, options.problem)
     with contextlib.suppress(ChannelClosed, BrokenPipeError, ConnectionResetError):
-        serve(sock, Session(folder, module))
+        serve(sock, Session(folder, module, owner))
     sys.stdout.flush()
     return 0
 

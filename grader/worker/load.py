@@ -92,11 +92,9 @@ def failure(folder: Folder, exc: BaseException) -> Failure:
             "raised", type(exc).__name__, describe(exc), where, student_text(folder, exc)
         )
     if isinstance(exc, AttributeError) and isinstance(getattr(exc, "obj", None), ModuleType):
-        module = exc.obj  # type: ignore[attr-defined]
-        if folder.owns(getattr(module, "__file__", "") or ""):
-            return Failure(
-                "missing", "AttributeError", str(exc.name), folder.label(module.__file__)
-            )
+        file = str(getattr(exc.obj, "__file__", "") or "")
+        if folder.owns(file):
+            return Failure("missing", "AttributeError", str(exc.name), folder.label(file))
     return Failure("raised", type(exc).__name__, describe(exc), "", student_text(folder, exc))
 
 

@@ -1,0 +1,298 @@
+"""The hostile suite: attacks a student could put in a submission, each graded for real.
+
+Every attack sits on top of an untouched stub (or a solution) and must leave the honest
+score and the maximum unchanged, show no canary secret of `grade`'s environment anywhere,
+leave a valid report, and leave nothing running or changing after `grade` exits. Where
+the machine offers no namespaces or no root, the tests assert the recorded isolation
+level and skip what only that isolation can promise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader import __file__ as GRADER_INIT
+from tests.conftest import (
+    EXERCISES,
+    MNIST_ROOT,
+    SOLUTIONS,
+    replace_function,
+    solution_text,
+    validate_data,
+)
+
+CANARY = "canary-7f3a9c"
+TAG = "attack-5151"
+SECRETS = {"GITHUB_TOKEN": f"ghp_{CANARY}", "ACTIONS_RUNTIME_TOKEN": CANARY, "MY_SECRET": CANARY}
+STRONG = {"namespaces+user", "namespaces"}
+AS_ROOT = os.geteuid() == 0
+
+
+@dataclass(frozen=True)
+class Graded:
+    """One `grade` run: its report, what it printed, and the files it published to."""
+
+    report: dict[str, object]
+    stdout: str
+    files: dict[str, bytes]
+    folder: Path
+
+    @property
+    def isolation(self) -> str:
+        return str(self.report["environment"]["isolation"])  # type: ignore[index]
+
+    @property
+    def checks(self) -> list[dict[str, object]]:
+        return [c for e in self.report["exercises"] for c in e["checks"]]  # type: ignore[attr-defined]
+
+    def score(self) -> tuple[float, float]:
+        return float(self.report["score"]), float(self.report["max_score"])  # type: ignore[arg-type]
+
+
+def stub_with(attack: str) -> str:
+    """The untouched tensors stub with `attack` run when it is imported."""
+    source = (EXERCISES / "tensors.py").read_text()
+    return source.replace("from torch import Tensor\n", f"from torch import Tensor\n{attack}\n", 1)
+
+
+def leftovers() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if TAG.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def grade(tmp_path: Path, tensors: str, *options: str, timeout: float = 120) -> Graded:
+    """`grade FOLDER --only tensors` as Classroom runs it, with canary secrets set."""
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "tensors.py").write_text(tensors)
+    files = {name: tmp_path / name for name in ("report.json", "output", "summary")}
+    for path in files.values():
+        path.write_text("")
+    env = {
+        **os.environ,
+        **SECRETS,
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(files["output"]),
+        "GITHUB_STEP_SUMMARY": str(files["summary"]),
+    }
+    command = [sys.executable, "-m", "grader", str(folder), "--only", "tensors"]
+    command += ["--format", "classroom", "--json", str(files["report.json"]), "--no-download"]
+    done = subprocess.run(
+        [*command, "--check-timeout", "10", *options],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(files["report.json"].read_text())
+    validate_data(report)
+    graded = Graded(
+        report, done.stdout + done.stderr, {k: p.read_bytes() for k, p in files.items()}, folder
+    )
+    for name, content in graded.files.items():
+        assert CANARY.encode() not in content, f"a secret reached {name}"
+    assert CANARY not in graded.stdout
+    return graded
+
+
+def settled(graded: Graded, tmp_path: Path, wait_s: float = 3.0) -> None:
+    """Nothing of the run is alive, and nothing it wrote changes afterwards."""
+    time.sleep(wait_s)
+    if graded.isolation in STRONG:
+        assert leftovers() == []
+        for name, content in graded.files.items():
+            assert (tmp_path / name).read_bytes() == content, f"{name} changed after grade exited"
+
+
+def honest_zero(graded: Graded) -> None:
+    assert graded.score() == (0.0, 48.0)
+    assert {c["status"] for c in graded.checks} == {"not_attempted"}
+
+
+ATTACKS = {
+    "pytest plugin found with gc": (
+        "import gc\n"
+        "class Always:\n"
+        "    def pytest_pyfunc_call(self, pyfuncitem):\n"
+        "        return True\n"
+        "for o in gc.get_objects():\n"
+        "    if type(o).__name__ == 'Config' and hasattr(o, 'pluginmanager'):\n"
+        "        o.pluginmanager.register(Always())\n"
+    ),
+    "check functions' __code__ replaced": (
+        "import importlib\n"
+        "checks = importlib.import_module('grader.checks.tensors')\n"
+        "for cls in list(vars(checks).values()):\n"
+        "    if isinstance(cls, type):\n"
+        "        for name, f in list(vars(cls).items()):\n"
+        "            if name.startswith('test_'):\n"
+        "                f.__code__ = (lambda self, *a, **k: None).__code__\n"
+    ),
+    "TorchFunctionMode says equal": (
+        "import torch\n"
+        "from torch.overrides import TorchFunctionMode\n"
+        "class Yes(TorchFunctionMode):\n"
+        "    def __torch_function__(self, func, types, args=(), kwargs=None):\n"
+        "        if func in (torch.isclose, torch.allclose, torch.equal):\n"
+        "            return True\n"
+        "        return func(*args, **(kwargs or {}))\n"
+        "Yes().__enter__()\n"
+    ),
+    "tolerances edited in place": (
+        "import grader.assertions as a\n"
+        "for name in ('FLOAT32', 'FLOAT64', 'EXACT'):\n"
+        "    object.__setattr__(getattr(a, name), 'rtol', 1e9)\n"
+        "    object.__setattr__(getattr(a, name), 'atol', 1e9)\n"
+    ),
+    "results forged into every channel found": (
+        "import json, pathlib\n"
+        "line = json.dumps({'event': 'result', 'result': {'score': 999}})\n"
+        "for p in pathlib.Path('/proc').glob('[0-9]*/cmdline'):\n"
+        "    try:\n"
+        "        args = p.read_bytes().split(b'\\0')\n"
+        "        if b'--grader-results' in args:\n"
+        "            target = args[args.index(b'--grader-results') + 1].decode()\n"
+        "            open(target, 'a').write('0' * 64 + ' ' + line + '\\n')\n"
+        "    except OSError:\n"
+        "        pass\n"
+    ),
+    "secrets read from /proc and printed": (
+        "import os, pathlib\n"
+        "found = [os.environ.get('GITHUB_TOKEN', ''), os.environ.get('MY_SECRET', '')]\n"
+        "for p in pathlib.Path('/proc').glob('[0-9]*/environ'):\n"
+        "    try:\n"
+        "        found.append(p.read_bytes().decode(errors='replace'))\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "print('\\n'.join(found))\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_attack_on_a_stub_scores_what_the_stub_scores(tmp_path: Path, attack: str) -> None:
+    graded = grade(tmp_path, stub_with(ATTACKS[attack]))
+    honest_zero(graded)
+    settled(graded, tmp_path, wait_s=0)
+
+
+def test_pytest_skip_from_student_code_is_an_error_and_keeps_the_maximum(tmp_path: Path) -> None:
+    body = "import pytest\npytest.skip('no time')"
+    graded = grade(tmp_path, replace_function(solution_text("tensors"), "element", body))
+    assert graded.score() == (47.0, 48.0)
+    element = next(c for c in graded.checks if c["id"] == "tensors.slicing.element")
+    assert element["status"] == "error"
+
+
+def test_a_lone_surrogate_in_a_message_leaves_a_valid_report(tmp_path: Path) -> None:
+    body = "raise ValueError('bad \\ud800 text')"
+    graded = grade(tmp_path, replace_function(solution_text("tensors"), "element", body))
+    assert graded.score() == (47.0, 48.0)
+
+
+def test_an_escaped_daemon_dies_with_the_run(tmp_path: Path) -> None:
+    """Double fork, setsid and execve with a clean environment: the daemon then tries to
+    rewrite the report and the Classroom output for 20 seconds."""
+    report, output = tmp_path / "report.json", tmp_path / "output"
+    witness = Path(tempfile.mkdtemp(prefix="witness-")) / "alive"
+    witness.parent.chmod(0o777)  # the daemon, under any user id, shows it ran by writing here
+    script = (
+        "for i in $(seq 200); do echo result=forged >> " + f"{report} 2>/dev/null; "
+        f"echo result=forged >> {output} 2>/dev/null; echo x >> {witness}; sleep 0.1; done"
+    )
+    attack = (
+        "import os\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        f"        os.execve('/bin/sh', ['/bin/sh', '-c', {script!r}, {TAG!r}], {{}})\n"
+        "    os._exit(0)\n"
+    )
+    graded = grade(tmp_path, stub_with(attack))
+    honest_zero(graded)
+    if graded.isolation not in STRONG:
+        pytest.skip(f"isolation {graded.isolation!r}: no PID namespace to end the daemon")
+    assert witness.exists(), "the daemon never ran"
+    size = witness.stat().st_size
+    settled(graded, tmp_path)
+    assert witness.stat().st_size == size, "the daemon outlived grade"
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="the worker runs under another user id only as root")
+def test_the_grader_install_and_the_data_stay_unwritten(tmp_path: Path) -> None:
+    """tensors.py appends to the installed checks and adds files to the MNIST folder."""
+    checks = Path(GRADER_INIT).parent / "checks"
+    raw = MNIST_ROOT / "MNIST" / "raw" if MNIST_ROOT else Path("/nonexistent")
+    attack = (
+        "import pathlib\n"
+        f"for p in list(pathlib.Path({str(checks)!r}).glob('*.py')):\n"
+        "    try:\n"
+        "        open(p, 'a').write('\\nraise SystemExit(0)\\n')\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "try:\n"
+        f"    (pathlib.Path({str(raw)!r}) / 'train-labels-idx1-ubyte').write_bytes(b'x')\n"
+        "except OSError:\n"
+        "    pass\n"
+    )
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in checks.glob("*.py")}
+    graded = grade(tmp_path, stub_with(attack))
+    honest_zero(graded)
+    assert graded.isolation in {"namespaces+user", "user"}
+    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in checks.glob("*.py")} == before
+    assert not (raw / "train-labels-idx1-ubyte").exists()
+
+
+def test_memory_is_limited_for_the_whole_tree(tmp_path: Path) -> None:
+    """Three children of 450 MB each pass any per-process limit of 1 GB, not a tree limit."""
+    body = (
+        "import multiprocessing, time\n"
+        "def hog():\n"
+        "    block = bytearray(450 * 2**20)\n"
+        "    for i in range(0, len(block), 4096):\n"
+        "        block[i] = 1\n"
+        "    time.sleep(30)\n"
+        "children = [multiprocessing.get_context('fork').Process(target=hog) for _ in range(3)]\n"
+        "for c in children:\n"
+        "    c.start()\n"
+        "time.sleep(30)\n"
+        "return A[i, j]"
+    )
+    source = replace_function(solution_text("tensors"), "element", body)
+    graded = grade(tmp_path, source, "--memory-limit", "1024")
+    element = next(c for c in graded.checks if c["id"] == "tensors.slicing.element")
+    assert element["status"] == "error"
+    assert "memory" in str(element["message"]) and "1,024 MB" in str(element["message"])
+    assert graded.score() == (47.0, 48.0)
+
+
+def test_a_memory_limit_of_1024_mb_still_grades(tmp_path: Path) -> None:
+    graded = grade(tmp_path, solution_text("tensors"), "--memory-limit", "1024")
+    assert graded.score() == (48.0, 48.0)
+
+
+def test_the_report_records_the_isolation_level(tmp_path: Path) -> None:
+    graded = grade(tmp_path, (SOLUTIONS / "tensors.py").read_text())
+    expected = "namespaces+user" if AS_ROOT and Path("/usr/bin/unshare").exists() else None
+    assert graded.isolation in {"namespaces+user", "user", "namespaces", "process"}
+    if expected:
+        assert graded.isolation == expected
