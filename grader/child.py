@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from grader import channel
-from grader.box import Launched, Spec, kill_tree, launch, strongest
 from grader.errors import Terminated
 from grader.sandbox import (
     MARKER,
@@ -29,7 +28,6 @@ from grader.sandbox import (
     apply_limits,
     copy_submission,
     kill_all,
-    read_problems,
     scrubbed_env,
 )
 
@@ -96,7 +94,7 @@ def child_env(threads: int, keep: tuple[str, ...], token: str) -> dict[str, str]
 
 def pytest_command(targets: Sequence[str], options: Sequence[str]) -> list[str]:
     rootdir = str(INI_FILE.parent)
-    base = [sys.executable, "-m", "pytest", "-c", str(INI_FILE), "--rootdir", rootdir]
+    base = [sys.executable, "-m", "grader.checker", "-c", str(INI_FILE), "--rootdir", rootdir]
     return [*base, *PLUGIN_ARGS, *options, *targets]
 
 
@@ -129,33 +127,14 @@ class Channel:
             self.on_event(event)
 
 
-def prepare(workdir: Path, sandbox: Sandbox, options: list[str]) -> tuple[list[str], Path | None]:
+def prepare(workdir: Path, sandbox: Sandbox, options: list[str]) -> list[str]:
     """Copy the submission into the working directory; point the child at the copy."""
     if sandbox.submission is None:
-        return options, None
+        return options
     copy = workdir / "cwd" / sandbox.submission.name
     copy.mkdir(parents=True)
     copy_submission(sandbox.submission, copy)
-    return [*options, "--grader-submission", str(copy)], copy
-
-
-def start_worker(
-    workdir: Path,
-    copy: Path | None,
-    targets: Sequence[str],
-    env: dict[str, str],
-    threads: int,
-    memory_mb: int | None,
-) -> Launched | None:
-    """Start the exercise's worker now, beside its checker, when the checker will grade
-    exactly one exercise of a submission: both import torch at the same time."""
-    modules = {Path(t.split("::", 1)[0]) for t in targets}
-    if copy is None or len(modules) != 1:
-        return None
-    name = modules.pop().stem
-    problems = read_problems(copy)
-    spec = Spec(copy, name, problems.get(f"{name}.py", ""), threads, env, memory_mb)
-    return launch(spec, strongest(), workdir / "worker")
+    return [*options, "--grader-submission", str(copy)]
 
 
 class Stop:
@@ -206,43 +185,27 @@ class Child:
         self.workdir.chmod(0o711)  # the worker, under another user id, reads the copy in cwd
         self.results_path = self.workdir / "results.jsonl"
         read_fd, self.write_fd = os.pipe()
-        self.worker: Launched | None = None
-        env = child_env(threads, sandbox.keep_env, self.token)
         try:
             private = ["--grader-results", str(self.results_path), "--grader-key-fd", str(read_fd)]
-            args, copy = prepare(self.workdir, sandbox, [*options, *private])
-            collecting = "--collect-only" in options
-            memory = sandbox.limits.memory_mb
-            if not collecting:
-                self.worker = start_worker(self.workdir, copy, targets, env, threads, memory)
-            fds: tuple[int, ...] = (read_fd,)
-            if self.worker is not None:
-                fd, name = self.worker.sock.fileno(), Path(targets[0].split("::", 1)[0]).stem
-                args.append(
-                    f"--grader-worker={name}:{self.worker.pid}:{fd}:{self.workdir / 'worker'}"
-                )
-                fds = (read_fd, fd)
+            args = prepare(self.workdir, sandbox, [*options, *private])
             with (self.workdir / "pytest.log").open("wb") as log:
                 self.proc = subprocess.Popen(
                     pytest_command(targets, args),
                     cwd=self.workdir / "cwd",
-                    env=env,
+                    env=child_env(threads, sandbox.keep_env, self.token),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
-                    pass_fds=fds,
+                    pass_fds=(read_fd,),
                     preexec_fn=apply_limits(sandbox.limits),
                 )
         except BaseException:
             self.close_pipe()
-            self.stop_worker()
             self.tmp.cleanup()
             raise
         finally:
             os.close(read_fd)
-            if self.worker is not None:
-                self.worker.sock.close()  # the checker holds its own copy
 
     def wait(
         self,
@@ -284,15 +247,8 @@ class Child:
         if not self.closed:
             kill_all(self.proc.pid, self.token)
             self.proc.wait()
-            self.stop_worker()
             self.closed = True
         self.close_pipe()
-
-    def stop_worker(self) -> None:
-        """Kill the worker `grade` started for the checker, and its whole tree."""
-        if self.worker is not None and self.worker.proc is not None:
-            kill_tree(self.worker.pid)
-            self.worker.proc.wait()
 
     def close_pipe(self) -> None:
         if self.write_fd >= 0:

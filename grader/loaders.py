@@ -14,7 +14,14 @@ import torch
 from torch import Tensor
 
 from grader.assertions import type_name
-from grader.worker.datasets import Batch, Loader, SampleDataset, chunk_loader, random_loader
+from grader.worker.datasets import (
+    Batch,
+    Loader,
+    SampleDataset,
+    chunk_loader,
+    random_loader,
+    tensor_loader,
+)
 
 __all__ = [
     "Batch",
@@ -23,6 +30,7 @@ __all__ = [
     "chunk_loader",
     "random_loader",
     "served",
+    "tensor_loader",
     "train_and_test",
 ]
 

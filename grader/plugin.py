@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import socket
 import time
 from collections.abc import Generator
 from dataclasses import asdict, dataclass, field
@@ -23,7 +22,8 @@ import pytest
 import torch
 
 from grader import channel
-from grader.box import Launched, Spec
+from grader.box import Spec
+from grader.checker import Started
 from grader.data import Mnist, MnistError
 from grader.data import load as load_mnist
 from grader.outcome import Outcome, cap_output, classify
@@ -91,7 +91,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-select", action="append", default=[], help="check id prefix")
     group.addoption("--grader-memory-mb", type=int, default=0, help="memory limit, for messages")
     group.addoption("--grader-key-fd", type=int, default=-1, help="pipe holding the signing key")
-    group.addoption("--grader-worker", default="", help="EXERCISE:PID:FD:DIR of a started worker")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -112,7 +111,8 @@ def pytest_configure(config: pytest.Config) -> None:
         memory_mb=config.getoption("--grader-memory-mb") or None,
     )
     state = State(settings=settings, channel=settings.results.open("a", encoding="utf-8"))
-    start_workers(state, exercises_of(config.args), config.getoption("--grader-worker"))
+    started = config.pluginmanager.get_plugin(Started.name)
+    start_workers(state, exercises_of(config.args), started)
     preload(state)
     state.key = read_key(config.getoption("--grader-key-fd"))
     config.stash[STATE] = state
@@ -131,27 +131,12 @@ def exercises_of(args: list[str]) -> list[str]:
     return sorted({path.stem for path in names if path.parent.name == "checks"})
 
 
-def start_workers(state: State, exercises: list[str], started: str = "") -> None:
-    """One worker per exercise: the one `grade` started (EXERCISE:PID:FD:DIR), or one
-    started now, whose torch import overlaps the checker's work."""
+def start_workers(state: State, exercises: list[str], started: Started | None = None) -> None:
+    """One worker per exercise: the one `python -m grader.checker` started before pytest,
+    or one started now, whose torch import overlaps the checker's work."""
     settings = state.settings
     problems = settings.submission.problems()
-    if started:
-        name, pid, fd, folder = started.split(":", 3)
-        workdir = Path(folder)
-        launched = Launched(int(pid), socket.socket(fileno=int(fd)), workdir / "output.log")
-        spec = Spec(
-            settings.submission.folder,
-            name,
-            problems.get(f"{name}.py", ""),
-            settings.threads,
-            dict(os.environ),
-            settings.memory_mb,
-        )
-        state.workers[name] = Worker(spec, launched, workdir)
     for name in exercises:
-        if name in state.workers:
-            continue
         spec = Spec(
             folder=settings.submission.folder,
             exercise=name,
@@ -160,6 +145,9 @@ def start_workers(state: State, exercises: list[str], started: str = "") -> None
             env=dict(os.environ),
             memory_mb=settings.memory_mb,
         )
+        if started is not None and started.launched is not None and len(exercises) == 1:
+            state.workers[name] = Worker(spec, started.launched, started.workdir)
+            continue
         state.workers[name] = worker = Worker(spec)
         worker.start()
 
@@ -210,8 +198,14 @@ def load_exercise(config: pytest.Config, name: str) -> Remote:
     replayed for every check. The worker is reseeded before every check."""
     state = config.stash[STATE]
     cached = state.modules.get(name)
+    if cached is None:
+        emit(config, event="import", exercise=name, ok=None)
     if not isinstance(cached, SubmissionError):
+        first = cached is None
         cached = import_in_worker(state, name)
+        if first:
+            problem = cached.message if isinstance(cached, SubmissionError) else ""
+            emit(config, event="import", exercise=name, ok=not problem, problem=problem)
     if isinstance(cached, SubmissionError):
         state.modules[name] = cached
         raise SubmissionError(cached.status, cached.message) from None

@@ -110,7 +110,7 @@ class Worker:
             why = f"it exited with code {code} (sys.exit, os._exit or a crash)"
         else:
             why = "it exited or was killed (sys.exit, os._exit or a crash)"
-        return WorkerGone(f"your code ended the process it ran in: {why}")
+        return WorkerGone(f"your code ended the process it ran in during this check: {why}")
 
     def stop(self) -> None:
         """Kill the worker and everything it started."""

@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     options = parser.parse_args(argv)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a huge print fails, it does not kill
+    for stream in (sys.stdout, sys.stderr):  # any text prints, lone surrogates included
+        stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     torch.set_num_threads(options.threads)
     sock = socket.socket(fileno=options.fd)
     folder = Folder(options.folder.resolve())

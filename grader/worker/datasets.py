@@ -25,6 +25,11 @@ def whole_batch(batch: Any) -> Any:
     return batch
 
 
+def tensor_loader(images: Tensor, labels: Tensor, batch_size: int) -> Loader:
+    """A plain, unshuffled DataLoader over these images and labels."""
+    return DataLoader(TensorDataset(images, labels), batch_size=batch_size, shuffle=False)
+
+
 def random_loader(
     sizes: Sequence[int], collate: Callable[[list[Any]], Any] | None = None
 ) -> Loader:

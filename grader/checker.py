@@ -1,0 +1,63 @@
+"""`python -m grader.checker PYTEST-ARGS`: the checker process, trusted, never imports the
+submission.
+
+It starts the exercise's worker first (standard library only, a few milliseconds), so
+that the worker imports torch while the checker imports pytest and torch, then runs
+pytest in this process with the worker handed to the plugin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from grader.box import Launched, Spec, launch, strongest
+from grader.sandbox import read_problems
+
+
+class Started:
+    """A pytest plugin object that carries the worker started before pytest."""
+
+    name = "grader-started-worker"
+
+    def __init__(self, launched: Launched | None, workdir: Path | None) -> None:
+        self.launched, self.workdir = launched, workdir
+
+
+def early_worker(argv: list[str]) -> Started:
+    """Start the worker when the checker grades one exercise of a submission."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--grader-submission", type=Path)
+    parser.add_argument("--grader-threads", type=int, default=1)
+    parser.add_argument("--grader-memory-mb", type=int, default=0)
+    parser.add_argument("--collect-only", action="store_true")
+    known, rest = parser.parse_known_args(argv)
+    paths = [Path(a.split("::", 1)[0]) for a in rest if not a.startswith("-")]
+    modules = {p for p in paths if p.parent.name == "checks" and p.suffix == ".py"}
+    if known.grader_submission is None or known.collect_only or len(modules) != 1:
+        return Started(None, None)
+    name, folder = modules.pop().stem, known.grader_submission.resolve()
+    problem = read_problems(folder).get(f"{name}.py", "")
+    spec = Spec(
+        folder,
+        name,
+        problem,
+        known.grader_threads,
+        dict(os.environ),
+        known.grader_memory_mb or None,
+    )
+    workdir = Path.cwd().parent / "worker"  # beside the checker's cwd, in its 0711 folder
+    return Started(launch(spec, strongest(), workdir), workdir)
+
+
+def main(argv: list[str]) -> int:
+    started = early_worker(argv)
+    import pytest  # after the worker started: both import torch at the same time
+
+    return int(pytest.main(argv, plugins=[started]))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
