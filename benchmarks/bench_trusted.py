@@ -32,7 +32,9 @@ def timed(code: Path, args: list[str], data_dir: Path) -> float:
     env = {**os.environ, "PYTHONPATH": str(code), "GRADER_DATA_DIR": str(data_dir)}
     command = [sys.executable, "-m", "grader", str(ROOT / args[0]), *args[1:], "--no-download"]
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(  # not from ROOT: `python -m` would put ROOT's grader first
+        command, env=env, capture_output=True, text=True, check=False, cwd=tempfile.gettempdir()
+    )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise click.ClickException(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
@@ -47,8 +49,10 @@ def main(data_dir: Path, before: str, repeats: int) -> None:
     """Print the medians before and after, and the ratio after / before."""
     with tempfile.TemporaryDirectory(prefix="bench-before-") as tmp:
         old = Path(tmp) / "before"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(old),
-                        before], check=True)
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(old), before],
+            check=True,
+        )
         try:
             times: dict[tuple[str, str], list[float]] = {}
             for round_ in range(repeats):
@@ -58,13 +62,15 @@ def main(data_dir: Path, before: str, repeats: int) -> None:
                         times.setdefault((label, which), []).append(seconds)
                         click.echo(f"round {round_ + 1}: {which:<6} {label}: {seconds:.2f} s")
         finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)],
-                           check=False)
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False
+            )
     click.echo(f"\nmedians of {repeats} (before = {before}):")
     for label in RUNS:
         was, now = (statistics.median(times[(label, w)]) for w in ("before", "after"))
-        click.echo(f"  {label:<34} before {was:6.2f} s   after {now:6.2f} s   "
-                   f"after/before {now / was:.2f}")
+        click.echo(
+            f"  {label:<34} before {was:6.2f} s   after {now:6.2f} s   after/before {now / was:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import pytest
 import torch
 from torch import Tensor
 
+from grader.remote import type_of
+
 
 @dataclass(frozen=True)
 class Tolerance:
@@ -34,7 +36,8 @@ FLOAT64 = Tolerance(1e-9, 1e-12)
 
 
 def type_name(value: Any) -> str:
-    return type(value).__name__ if value is not None else "None"
+    """The type a student would recognise, also for an object left in the worker."""
+    return type_of(value) if value is not None else "None"
 
 
 def fmt_shape(shape: torch.Size | tuple[int, ...]) -> str:

@@ -28,6 +28,7 @@ from grader.sandbox import die_with_parent, user_tasks
 NAMESPACES = ("--pid", "--fork", "--kill-child", "--mount-proc", "--net")
 FIRST_UID = 200_000
 WATCH_S = 0.05
+DATA_HEADROOM_MB = 1024
 OUTPUT_LIMIT = 64 * 2**20
 
 
@@ -84,24 +85,66 @@ class Spec:
     threads: int
     env: dict[str, str]
     memory_mb: int | None
+    device: str = "cpu"
+
+    @property
+    def data_mb(self) -> int | None:
+        """The per-process data limit, a backstop that makes one huge allocation fail at
+        once: the memory limit plus 1 GB for torch's own mappings (about 800 MB of data
+        once imported, much of it never resident); on the CPU only (CUDA maps large
+        private regions)."""
+        return (
+            self.memory_mb + DATA_HEADROOM_MB if self.memory_mb and self.device == "cpu" else None
+        )
+
+
+class Output:
+    """What the worker prints (stdout and stderr, one pipe), read by a thread as it comes:
+    the first and last `cap` bytes since the last `mark`, and how many in all, so that a
+    flood of output costs neither memory nor disk."""
+
+    def __init__(self, fd: int, cap: int = 32 * 1024) -> None:
+        self.fd, self.cap, self.lock = fd, cap, threading.Lock()
+        self.head, self.tail, self.total = bytearray(), bytearray(), 0
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := os.read(self.fd, 65536):
+                with self.lock:
+                    self.total += len(chunk)
+                    room = self.cap - len(self.head)
+                    self.head += chunk[:room]
+                    self.tail = (self.tail + chunk[room:])[-self.cap :]
+        os.close(self.fd)
+
+    def mark(self) -> None:
+        with self.lock:
+            self.head, self.tail, self.total = bytearray(), bytearray(), 0
+
+    def text(self) -> str:
+        with self.lock:
+            cut = self.total - len(self.head) - len(self.tail)
+            middle = f"\n[... {cut:,} characters cut ...]\n".encode() if cut > 0 else b""
+            data = bytes(self.head) + middle + bytes(self.tail)
+        return data.decode("utf-8", errors="replace")
 
 
 @dataclass
 class Launched:
-    """A started worker: its process (or its pid, when another process started it), the
-    checker's end of the socket, and the file its output goes to."""
+    """A started worker: its process, the checker's end of the socket, its output."""
 
     pid: int
     sock: socket.socket
-    output: Path
+    output: Output
     proc: subprocess.Popen[bytes] | None = None
 
 
 def launch(spec: Spec, box: Box, workdir: Path) -> Launched:
-    """Start `python -m grader.worker` for `spec` in `box`; its home, temporary files and
-    output live in `workdir`, which it owns when it has a user id of its own."""
+    """Start `python -m grader.worker` for `spec` in `box`; its home and temporary files
+    live in `workdir`, which it owns when it has a user id of its own."""
     uid = FIRST_UID + secrets.randbelow(1_000_000)  # workers cannot signal one another
-    home, output = workdir / "home", workdir / "output.log"
+    home = workdir / "home"
     home.mkdir(parents=True, exist_ok=True)
     if box.own_user:
         os.chown(home, uid, uid)
@@ -118,26 +161,32 @@ def launch(spec: Spec, box: Box, workdir: Path) -> Launched:
         f"--threads={spec.threads}",
     ]
     env = {**spec.env, "HOME": str(home), "TMPDIR": str(home)}
+    read, write = os.pipe()
     try:
-        with output.open("ab") as log:
-            proc = subprocess.Popen(
-                command,
-                cwd=home,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                pass_fds=(theirs.fileno(),),
-                preexec_fn=worker_limits(box),
-            )
+        proc = subprocess.Popen(
+            command,
+            cwd=home,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=write,
+            stderr=subprocess.STDOUT,
+            pass_fds=(theirs.fileno(),),
+            preexec_fn=worker_limits(box, spec.data_mb),
+        )
+    except BaseException:
+        os.close(read)
+        raise
     finally:
         theirs.close()
-    return Launched(proc.pid, ours, output, proc)
+        os.close(write)
+    return Launched(proc.pid, ours, Output(read), proc)
 
 
-def worker_limits(box: Box, extra_tasks: int = 512) -> Callable[[], None]:
+def worker_limits(box: Box, data_mb: int | None, extra_tasks: int = 512) -> Callable[[], None]:
     """rlimits for the worker: processes (per user id, so a fresh id counts only the
-    worker's own), open files, file size (a huge print fails, it fills no disk), no core."""
+    worker's own), open files, file size, no core, and on the CPU its data segment, so
+    that one huge allocation fails at once (torch loads fine under 1 GB of it; the
+    address space would not do: torch maps far more than it uses)."""
     tasks = extra_tasks + (0 if box.own_user else user_tasks())
 
     def preexec() -> None:
@@ -148,6 +197,8 @@ def worker_limits(box: Box, extra_tasks: int = 512) -> Callable[[], None]:
         resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
         resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if data_mb:
+            resource.setrlimit(resource.RLIMIT_DATA, (data_mb * 2**20, data_mb * 2**20))
 
     return preexec
 
@@ -164,12 +215,28 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def rss_mb(pids: list[int]) -> float:
-    total = 0
+def resident_mb(pids: list[int], proportional: bool = False) -> float:
+    """Resident memory of these processes: RSS (cheap, from statm), or PSS (a page that
+    forked processes share counts once in all; smaps_rollup costs ~20 ms per process)."""
+    total_kb = 0
     for pid in pids:
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+        with contextlib.suppress(OSError, ValueError, IndexError, StopIteration):
+            total_kb += pss_kb(pid) if proportional else rss_kb(pid)
+    return total_kb / 1024
+
+
+def rss_kb(pid: int) -> int:
+    pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def pss_kb(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except FileNotFoundError:
+        return rss_kb(pid)
+    line = next(line for line in text.splitlines() if line.startswith("Pss:"))
+    return int(line.split()[1])
 
 
 class MemoryWatch:
@@ -184,7 +251,8 @@ class MemoryWatch:
     def watch(self) -> None:
         while not self.done.wait(WATCH_S) and Path(f"/proc/{self.pid}").exists():
             pids = tree(self.pid)
-            if self.limit_mb and rss_mb(pids) > self.limit_mb:
+            over = self.limit_mb and resident_mb(pids) > self.limit_mb
+            if over and self.limit_mb and resident_mb(pids, proportional=True) > self.limit_mb:
                 self.exceeded = True
                 kill_tree(self.pid, pids)
                 return

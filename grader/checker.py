@@ -20,8 +20,6 @@ from grader.sandbox import read_problems
 class Started:
     """A pytest plugin object that carries the worker started before pytest."""
 
-    name = "grader-started-worker"
-
     def __init__(self, launched: Launched | None, workdir: Path | None) -> None:
         self.launched, self.workdir = launched, workdir
 
@@ -32,6 +30,7 @@ def early_worker(argv: list[str]) -> Started:
     parser.add_argument("--grader-submission", type=Path)
     parser.add_argument("--grader-threads", type=int, default=1)
     parser.add_argument("--grader-memory-mb", type=int, default=0)
+    parser.add_argument("--grader-device", default="cpu")
     parser.add_argument("--collect-only", action="store_true")
     known, rest = parser.parse_known_args(argv)
     paths = [Path(a.split("::", 1)[0]) for a in rest if not a.startswith("-")]
@@ -60,4 +59,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from grader import checker  # the plugin looks for grader.checker.Started, not __main__'s
+
+    sys.exit(checker.main(sys.argv[1:]))

@@ -93,6 +93,8 @@ def from_worker(submission: Submission, exc: StudentError, memory_mb: int | None
             Status.ERROR,
             f"{exc.where} does not define {exc.message}: restore it from the starter code",
         )
+    if exc.type == "Skipped":
+        return Outcome(Status.ERROR, f"your code called pytest.skip{place}: that is not allowed")
     if exc.type == "MemoryError" or "can't allocate memory" in exc.message:
         limit = f"the memory limit of {memory_mb:,} MB" if memory_mb else "the machine's memory"
         return Outcome(

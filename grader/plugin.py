@@ -74,7 +74,6 @@ pytest_plugins = ("grader.fixtures",)
 OUTCOME = pytest.StashKey[Outcome]()
 CREDIT = pytest.StashKey[tuple[float, str]]()
 OUTPUT = pytest.StashKey[str]()
-OUTPUT_START = pytest.StashKey[int]()
 TRACEBACK = pytest.StashKey[str]()
 
 
@@ -111,7 +110,8 @@ def pytest_configure(config: pytest.Config) -> None:
         memory_mb=config.getoption("--grader-memory-mb") or None,
     )
     state = State(settings=settings, channel=settings.results.open("a", encoding="utf-8"))
-    started = config.pluginmanager.get_plugin(Started.name)
+    plugins = config.pluginmanager.get_plugins()
+    started = next((p for p in plugins if isinstance(p, Started)), None)
     start_workers(state, exercises_of(config.args), started)
     preload(state)
     state.key = read_key(config.getoption("--grader-key-fd"))
@@ -144,6 +144,7 @@ def start_workers(state: State, exercises: list[str], started: Started | None = 
             threads=settings.threads,
             env=dict(os.environ),
             memory_mb=settings.memory_mb,
+            device=settings.device,
         )
         if started is not None and started.launched is not None and len(exercises) == 1:
             state.workers[name] = Worker(spec, started.launched, started.workdir)
@@ -323,7 +324,8 @@ def pytest_runtest_protocol(
     emit(item.config, event="start", nodeid=item.nodeid)
     state = item.config.stash.get(STATE, None)
     worker = state.workers.get(Path(str(item.path)).stem) if state else None
-    item.stash[OUTPUT_START] = worker.output_size() if worker else 0
+    if worker is not None:
+        worker.mark_output()
     started = time.perf_counter()
     result = yield
     if state is not None:
@@ -347,9 +349,7 @@ def safe_classify(state: State, exc: BaseException, when: str) -> Outcome:
 def worker_output(item: pytest.Item, state: State) -> str:
     """What the exercise's worker printed during this check (a bounded tail)."""
     worker = state.workers.get(Path(str(item.path)).stem)
-    if worker is None or OUTPUT_START not in item.stash:
-        return ""
-    return worker.output_since(item.stash[OUTPUT_START], 4 * state.settings.output_cap)
+    return worker.output_text() if worker is not None else ""
 
 
 def build_result(item: pytest.Item, settings: Settings, duration: float) -> CheckResult:

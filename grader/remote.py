@@ -58,8 +58,6 @@ class Worker:
             workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
             workdir.chmod(0o711)  # the worker's own user id reaches its home inside
         self.workdir, self.current = workdir, adopted
-        self.output = adopted.output if adopted else workdir / "output.log"
-        self.output.touch()
         self.watch = MemoryWatch(adopted.pid, spec.memory_mb) if adopted else None
         self.has_data = False
 
@@ -126,20 +124,14 @@ class Worker:
     def close(self) -> None:
         self.stop()
 
-    def output_size(self) -> int:
-        try:
-            return self.output.stat().st_size
-        except OSError:
-            return 0
+    def mark_output(self) -> None:
+        """Start collecting what the worker prints for a new check."""
+        if self.current is not None:
+            self.current.output.mark()
 
-    def output_since(self, offset: int, limit: int) -> str:
-        """What the worker printed since `offset`, at most the last `limit` bytes."""
-        size = self.output_size()
-        start = max(offset, size - limit)
-        with self.output.open("rb") as handle:
-            handle.seek(start)
-            data = handle.read(size - start)
-        return data.decode("utf-8", errors="replace")
+    def output_text(self) -> str:
+        """What the worker printed since the mark: first and last parts, the cut said."""
+        return self.current.output.text() if self.current is not None else ""
 
     def value(self, data: Any) -> Any:
         """Handles become Remotes, arrays become numpy again; the rest is data already."""

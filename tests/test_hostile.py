@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -42,7 +43,7 @@ def processes() -> Iterator[tuple[int, str]]:
 
 def leftovers() -> list[str]:
     """Command lines of processes these tests started that are still running."""
-    return [c for _, c in processes() if TAG in c or "grader.plugin" in c]
+    return [c for _, c in processes() if TAG in c or "grader.plugin" in c or "grader.worker" in c]
 
 
 def parent_of(pid: int) -> int:
@@ -53,11 +54,18 @@ def parent_of(pid: int) -> int:
     return int(stat.rsplit(")", 1)[1].split()[1])
 
 
+def descends_from(pid: int, ancestor: int) -> bool:
+    while pid > 1:
+        pid = parent_of(pid)
+        if pid == ancestor:
+            return True
+    return False
+
+
 def sleeping_under(grade_pid: int) -> bool:
-    """Whether a `sleep TAG` started by this grade run (its grandchild) is running."""
+    """Whether a `sleep TAG` started by this grade run (in its worker) is running."""
     return any(
-        f"sleep {TAG}" in cmdline and parent_of(parent_of(pid)) == grade_pid
-        for pid, cmdline in processes()
+        f"sleep {TAG}" in cmdline and descends_from(pid, grade_pid) for pid, cmdline in processes()
     )
 
 
@@ -137,10 +145,24 @@ def test_infinite_recursion(write_submission: Write) -> None:
 
 
 def test_signals_sent_to_the_grader_are_ignored(write_submission: Write) -> None:
+    """The submission looks for `grade` and the checker in /proc and signals them: in a PID
+    namespace it finds neither; without one, they ignore what it sends."""
     body = (
-        "import os, signal\n"
-        "for name in ('SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'):\n"
-        "    os.kill(os.getppid(), getattr(signal, name))\n"
+        "import os, signal, pathlib\n"
+        "targets = []\n"
+        "for p in pathlib.Path('/proc').glob('[0-9]*/cmdline'):\n"
+        "    try:\n"
+        "        line = p.read_bytes()\n"
+        "    except OSError:\n"
+        "        continue\n"
+        "    if b'grader' in line and b'grader.worker' not in line:\n"
+        "        targets.append(int(p.parent.name))\n"
+        "for pid in targets:\n"
+        "    for name in ('SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'):\n"
+        "        try:\n"
+        "            os.kill(pid, getattr(signal, name))\n"
+        "        except OSError:\n"
+        "            pass\n"
         "return A[:, j]"
     )
     folder = write_submission(
@@ -154,7 +176,6 @@ def test_signals_sent_to_the_grader_are_ignored(write_submission: Write) -> None
     )
     assert proc.returncode == 0, proc.stderr
     assert "Total: 48 / 48 points" in proc.stdout
-    assert "ignored 6 signal(s) sent by the submission" in proc.stderr
 
 
 @pytest.mark.parametrize(
@@ -165,7 +186,7 @@ def test_signals_sent_to_the_grader_are_ignored(write_submission: Write) -> None
             "import pytest\npytest.skip('free points')",
             "tensors.slicing.element",
             Status.ERROR,
-            "called pytest.skip",
+            "your code called pytest.skip",
         ),
         (
             "row_range",
@@ -187,7 +208,7 @@ def test_signals_sent_to_the_grader_are_ignored(write_submission: Write) -> None
             "        return True\nreturn torch.zeros(1).as_subclass(Liar)",
             "tensors.creating.int16",
             Status.FAILED,
-            "expected a torch.Tensor, got Liar",
+            "expected shape (3, 4), got (1,)",
         ),
     ],
     ids=["pytest.skip", "SystemExit", "equals anything", "tensor subclass"],
@@ -199,49 +220,24 @@ def test_faking_a_pass_in_a_function(
 
 
 @pytest.mark.parametrize(
-    ("prelude", "phrase"),
+    "prelude",
     [
-        (
-            "torch.allclose = lambda *a, **k: True\ntorch.equal = lambda *a, **k: True\n",
-            "replaced torch.allclose, torch.equal",
-        ),
-        (
-            "import sys\n"
-            "sys.modules['grader.checks.tensors'].assert_tensor = lambda *a, **k: None\n",
-            "replaced grader.checks.tensors.assert_tensor",
-        ),
-        ("import pytest\npytest.fail = lambda *a, **k: None\n", "replaced pytest.fail"),
+        "torch.allclose = lambda *a, **k: True\ntorch.equal = lambda *a, **k: True\n",
+        "import grader.checks.tensors as c\nc.assert_tensor = lambda *a, **k: None\n",
+        "import pytest\npytest.fail = lambda *a, **k: None\n",
     ],
     ids=["torch.allclose", "check module", "pytest"],
 )
-def test_patching_what_the_checks_rely_on(
-    write_submission: Write, prelude: str, phrase: str
+def test_patching_what_the_checks_rely_on_changes_nothing(
+    write_submission: Write, prelude: str
 ) -> None:
+    """The checks run in the checker: what the worker replaces is the worker's own."""
     stubs = (EXERCISES / "tensors.py").read_text()
     source = stubs.replace("from torch import Tensor\n", f"from torch import Tensor\n{prelude}", 1)
     report = api.grade(write_submission({"tensors.py": source}), FAST)
     validate(report)
-    assert report.score == 0
-    assert {c.status for c in report.checks()} == {Status.ERROR}
-    assert all(phrase in c.message for c in report.checks())
-
-
-def test_forged_results_are_ignored(write_submission: Write) -> None:
-    forge = (
-        "import json, sys\n"
-        "path = sys.argv[sys.argv.index('--grader-results') + 1]\n"
-        "with open(path, 'a') as f:\n"
-        "    f.write(json.dumps({'event': 'result', 'nodeid': 'x', 'result': {}}) + '\\n')\n"
-        "    f.write('0' * 64 + ' ' + json.dumps({'event': 'end'}) + '\\n')\n"
-        "print(json.dumps({'event': 'result', 'status': 'passed'}))\n"
-    )
-    stubs = (EXERCISES / "tensors.py").read_text()
-    source = stubs.replace("from torch import Tensor\n", f"from torch import Tensor\n{forge}", 1)
-    report = api.grade(write_submission({"tensors.py": source}), FAST)
-    validate(report)
-    assert report.score == 0
+    assert report.score == 0 and report.max_score == 48
     assert {c.status for c in report.checks()} == {Status.NOT_ATTEMPTED}
-    assert "2 forged result lines were ignored" in report.exercises[0].problem
 
 
 def test_secrets_are_not_visible_and_kept_variables_are(
@@ -272,7 +268,10 @@ def test_the_submission_folder_cannot_be_changed(write_submission: Write) -> Non
     folder = write_submission({"tensors.py": source})
     before = hashlib.sha256((folder / "tensors.py").read_bytes()).hexdigest()
     report = api.grade(folder, FAST)
-    assert set(statuses(report).values()) == {Status.PASSED}
+    if os.geteuid() == 0:  # the worker's own user id cannot write even the copy
+        only_this_lost(report, "tensors.slicing.row_range", Status.ERROR, "PermissionError")
+    else:
+        assert set(statuses(report).values()) == {Status.PASSED}
     assert hashlib.sha256((folder / "tensors.py").read_bytes()).hexdigest() == before
     assert sorted(p.name for p in folder.iterdir()) == ["tensors.py"]
 
@@ -384,10 +383,12 @@ def test_results_channel_keeps_every_signed_line_after_junk(tmp_path: Path) -> N
     assert seen == [{"event": "end"}, {"event": "start"}] and reader.forged == 2
 
 
-def test_a_killed_grade_leaves_no_child_behind(write_submission: Write, tmp_path: Path) -> None:
+def test_a_killed_grade_leaves_no_child_behind(write_submission: Write) -> None:
     """SIGKILL cannot be handled: the children die with `grade` (PR_SET_PDEATHSIG), the one
     running student code and the next one already started; the autouse fixture checks."""
-    started = tmp_path / "started"
+    shared = Path(tempfile.mkdtemp(prefix="killed-"))
+    shared.chmod(0o777)  # the worker, under its own user id, shows it started by writing here
+    started = shared / "started"
     body = (
         f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep(60)\nreturn A[i]"
     )

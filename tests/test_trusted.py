@@ -263,11 +263,11 @@ def test_the_grader_install_and_the_data_stay_unwritten(tmp_path: Path) -> None:
 
 
 def test_memory_is_limited_for_the_whole_tree(tmp_path: Path) -> None:
-    """Three children of 450 MB each pass any per-process limit of 1 GB, not a tree limit."""
+    """Three children of 400 MB each pass any per-process limit of 1 GB, not a tree limit."""
     body = (
         "import multiprocessing, time\n"
         "def hog():\n"
-        "    block = bytearray(450 * 2**20)\n"
+        "    block = bytearray(400 * 2**20)\n"
         "    for i in range(0, len(block), 4096):\n"
         "        block[i] = 1\n"
         "    time.sleep(30)\n"
@@ -296,3 +296,36 @@ def test_the_report_records_the_isolation_level(tmp_path: Path) -> None:
     assert graded.isolation in {"namespaces+user", "user", "namespaces", "process"}
     if expected:
         assert graded.isolation == expected
+
+
+def test_one_worker_per_exercise_started_before_the_checks(tmp_path: Path) -> None:
+    """The checker adopts the worker it started before importing pytest and torch: while a
+    check runs, exactly one worker process serves the exercise."""
+    body = "import time\ntime.sleep(3)\nreturn A[i, j]"
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "tensors.py").write_text(replace_function(solution_text("tensors"), "element", body))
+    command = [sys.executable, "-m", "grader", str(folder), "--only", "tensors", "--no-download"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen: set[int] = set()
+    deadline = time.monotonic() + 30
+    while proc.poll() is None and time.monotonic() < deadline:
+        seen |= set(worker_processes(folder.name))
+        time.sleep(0.1)
+    proc.wait(timeout=60)
+    assert len(seen) == 1, seen
+
+
+def worker_processes(folder: str) -> list[int]:
+    """Python processes serving an exercise of a submission copy named `folder`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        python = Path(args[0].decode()).name.startswith("python")
+        ours = any(a.endswith(f"/{folder}".encode()) for a in args)
+        if b"grader.worker" in args and python and ours:
+            found.append(int(entry.name))
+    return found

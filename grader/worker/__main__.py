@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from grader.sandbox import die_with_parent
 from grader.worker.load import Folder, import_exercise
 from grader.worker.serve import Session, reseed, serve
 from grader.worker.wire import ChannelClosed
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     options = parser.parse_args(argv)
+    die_with_parent()  # again: changing the user id (setpriv) cleared what unshare set
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a huge print fails, it does not kill
     for stream in (sys.stdout, sys.stderr):  # any text prints, lone surrogates included
         stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
