@@ -16,12 +16,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader import __version__, data
+from grader.engine.report import Environment, ExerciseResult, Report
+from grader.engine.runner import ExerciseRun, Progress, RunSettings
+from grader.engine.sandbox import DEFAULT_MEMORY_MB, Limits, physical_memory_mb
+from grader.engine.schedule import run_all
 from grader.errors import GradingInterrupted, UsageError
 from grader.exercises import Exercise, select
-from grader.report import Environment, ExerciseResult, Report
-from grader.runner import ExerciseRun, Progress, RunSettings
-from grader.sandbox import DEFAULT_MEMORY_MB, Limits, physical_memory_mb
-from grader.schedule import run_all
 
 
 class Device(str, enum.Enum):

@@ -14,12 +14,13 @@ from typing import TypeVar
 
 import click
 
-from grader import __version__, api, exercises, github, signals
+from grader import __version__, api, exercises, github
+from grader.engine import signals
+from grader.engine.report import Report, write_atomic
+from grader.engine.runner import collect
 from grader.errors import GraderError, GradingInterrupted, UsageError
 from grader.formats import Format, render, text
 from grader.options import grading_options
-from grader.report import Report, write_atomic
-from grader.runner import collect
 
 T = TypeVar("T")
 EXIT_UNDER = 1

@@ -21,9 +21,9 @@ from pathlib import Path
 import click
 
 from grader import exercises
+from grader.engine.report import Status
+from grader.engine.runner import CheckSpec, collect
 from grader.formats import classroom
-from grader.report import Status
-from grader.runner import CheckSpec, collect
 
 CPU_TORCH = "pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"
 

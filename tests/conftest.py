@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from grader import api, data
-from grader.report import SCHEMA_PATH, Report, Status, to_dict
+from grader.engine.report import SCHEMA_PATH, Report, Status, to_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

@@ -20,9 +20,9 @@ from click.testing import CliRunner
 
 from grader import api, exercises
 from grader.cli import main as grade_main
+from grader.engine.report import CheckResult, Environment, ExerciseResult, Report, Status
+from grader.engine.sanitise import MESSAGE_CAP
 from grader.formats import classroom, junit
-from grader.report import CheckResult, Environment, ExerciseResult, Report, Status
-from grader.sanitise import MESSAGE_CAP
 from grader.template import INSTALL_TIMEOUT_MIN, JOB_TIMEOUT_MIN, SETUP_MIN
 from grader.template import main as template_main
 from tests.conftest import EXERCISES, FAST, SOLUTIONS, replace_function, solution_text

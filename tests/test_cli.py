@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from grader import __version__
 from grader.cli import main
-from grader.report import load
+from grader.engine.report import load
 from tests.conftest import EXERCISES, ROOT, SOLUTIONS
 
 GRADE = shutil.which("grade") or f"{sys.executable} -m grader"
@@ -139,13 +139,13 @@ def test_grader_failure_exits_with_three(tmp_path: Path) -> None:
 def test_a_checker_that_cannot_start_is_a_grader_error_not_zero_checks() -> None:
     """pytest exits 1 when it cannot even load the grader's plugin (say, the grader is not
     installed where the child runs): that must stop grading, never read as 0/0 points."""
-    from grader.child import ChildRun
+    from grader.engine.child import ChildRun
+    from grader.engine.runner import RunSettings, check_collected
     from grader.errors import GraderError
     from grader.exercises import EXERCISES as ALL
-    from grader.runner import RunSettings, check_collected
 
     settings = RunSettings(submission=SOLUTIONS, device="cpu", seed=0, threads=1, output_cap=1)
-    log = "ImportError: Error importing plugin \"grader.plugin\": No module named 'grader'"
+    log = "ImportError: Error importing plugin \"grader.engine.plugin\": No module named 'grader'"
     broken = ChildRun(events=(), returncode=1, timed_out=False, log=log)
     with pytest.raises(GraderError, match="No module named 'grader'"):
         check_collected(ALL[0], settings, broken, {}, [])

@@ -13,10 +13,10 @@ import torch
 from click.testing import CliRunner
 
 from grader import api, data
+from grader.checks.helpers.loaders import chunk_loader
+from grader.checks.helpers.training import accuracy
 from grader.cli import main
-from grader.loaders import chunk_loader
-from grader.report import Status
-from grader.training import accuracy
+from grader.engine.report import Status
 from grader.worker.training import MEAN, STD, DeviceData
 from tests.conftest import SOLUTIONS
 

@@ -14,8 +14,16 @@ from click.testing import CliRunner
 
 from grader import github
 from grader.cli import main
+from grader.engine.report import (
+    CheckResult,
+    Environment,
+    ExerciseResult,
+    Report,
+    Status,
+    dumps,
+    load,
+)
 from grader.formats import WRITERS, Format, classroom, gradescope, junit, markdown, text
-from grader.report import CheckResult, Environment, ExerciseResult, Report, Status, dumps, load
 from tests.conftest import SOLUTIONS
 
 

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import api, channel
-from grader.child import Channel
-from grader.report import Report, Status, load
+from grader import api
+from grader.engine import channel
+from grader.engine.child import Channel
+from grader.engine.report import Report, Status, load
 from tests.conftest import EXERCISES, FAST, replace_function, solution_text, statuses, validate
 
 Write = Callable[[dict[str, str]], Path]
@@ -43,7 +44,9 @@ def processes() -> Iterator[tuple[int, str]]:
 
 def leftovers() -> list[str]:
     """Command lines of processes these tests started that are still running."""
-    return [c for _, c in processes() if TAG in c or "grader.plugin" in c or "grader.worker" in c]
+    return [
+        c for _, c in processes() if TAG in c or "grader.engine.plugin" in c or "grader.worker" in c
+    ]
 
 
 def parent_of(pid: int) -> int:
@@ -415,7 +418,7 @@ def test_a_killed_grade_leaves_no_child_behind(write_submission: Write) -> None:
     while not started.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert started.exists(), "the check never ran"
-    children = [pid for pid, cmdline in processes() if "grader.plugin" in cmdline]
+    children = [pid for pid, cmdline in processes() if "grader.engine.plugin" in cmdline]
     assert children, "no child pytest to watch"
     proc.kill()
     proc.wait(timeout=10)

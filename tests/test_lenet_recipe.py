@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from grader import data
+from grader.checks.helpers.training import Prepared, Trainer
 from grader.checks.lenet import TARGET, train_and_score
-from grader.remote import Remote, Spec, Worker
-from grader.training import Prepared, Trainer
+from grader.engine.remote import Remote, Spec, Worker
 from tests.conftest import SOLUTIONS
 
 SEEDS = range(10)

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from grader import api
-from grader.report import (
+from grader.engine.report import (
     CheckResult,
     Environment,
     ExerciseResult,
@@ -23,7 +23,7 @@ from grader.report import (
     to_dict,
     write_atomic,
 )
-from grader.runner import RunSettings
+from grader.engine.runner import RunSettings
 from tests.conftest import validate, validate_data
 
 

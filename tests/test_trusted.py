@@ -158,7 +158,7 @@ ATTACKS = {
         "Yes().__enter__()\n"
     ),
     "tolerances edited in place": (
-        "import grader.assertions as a\n"
+        "import grader.checks.helpers.assertions as a\n"
         "for name in ('FLOAT32', 'FLOAT64', 'EXACT'):\n"
         "    object.__setattr__(getattr(a, name), 'rtol', 1e9)\n"
         "    object.__setattr__(getattr(a, name), 'atol', 1e9)\n"

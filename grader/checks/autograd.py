@@ -15,16 +15,23 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from grader.assertions import FLOAT64, Tolerance, assert_number, assert_tensor, plain, type_name
-from grader.descent import fit_advice
-from grader.functions import (
+from grader.checks.helpers.assertions import (
+    FLOAT64,
+    Tolerance,
+    assert_number,
+    assert_tensor,
+    plain,
+    type_name,
+)
+from grader.checks.helpers.descent import fit_advice
+from grader.checks.helpers.functions import (
     assert_raw_shapes,
     assert_saved_properly,
     backward,
     forward,
     grad_out_like,
 )
-from grader.gradients import (
+from grader.checks.helpers.gradients import (
     GRADIENT,
     accumulated,
     assert_gradient,
@@ -36,9 +43,9 @@ from grader.gradients import (
     sign_flipped,
     transposed,
 )
-from grader.guarded import changed_in_place
-from grader.remote import Remote, StudentError, probe
-from grader.submission import exercise_fixture
+from grader.engine.fixtures import exercise_fixture
+from grader.engine.guarded import changed_in_place
+from grader.engine.remote import Remote, StudentError, probe
 from grader.worker.functions import FUNCTIONS
 
 autograd = exercise_fixture("autograd", changes_inputs=("descent_step",))

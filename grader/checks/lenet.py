@@ -14,10 +14,16 @@ from typing import Any
 import pytest
 import torch
 
-from grader import activations
-from grader.architecture import LayerRow, layers, param_rows, summary_rows, unused_layers
-from grader.assertions import assert_shape, plain_value, type_name
-from grader.cnn import (
+from grader.checks.helpers import activations
+from grader.checks.helpers.architecture import (
+    LayerRow,
+    layers,
+    param_rows,
+    summary_rows,
+    unused_layers,
+)
+from grader.checks.helpers.assertions import assert_shape, plain_value, type_name
+from grader.checks.helpers.cnn import (
     SPEC,
     Between,
     CourseLeNet,
@@ -25,9 +31,9 @@ from grader.cnn import (
     diagnose_layers,
     reference_table,
 )
-from grader.remote import Remote
-from grader.submission import exercise_fixture
-from grader.training import Target, Trainer, TrainingRecord
+from grader.checks.helpers.training import Target, Trainer, TrainingRecord
+from grader.engine.fixtures import exercise_fixture
+from grader.engine.remote import Remote
 
 lenet = exercise_fixture("lenet")
 CPU = torch.device("cpu")

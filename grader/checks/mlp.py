@@ -15,9 +15,9 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from grader import activations, loaders, loops
-from grader.architecture import assert_param_layers
-from grader.assertions import (
+from grader.checks.helpers import activations, loaders, loops
+from grader.checks.helpers.architecture import assert_param_layers
+from grader.checks.helpers.assertions import (
     FLOAT32,
     assert_number,
     assert_shape,
@@ -25,10 +25,10 @@ from grader.assertions import (
     python_number,
     type_name,
 )
-from grader.loaders import Loader
-from grader.remote import Remote, probe
-from grader.submission import exercise_fixture
-from grader.training import Target, Trainer
+from grader.checks.helpers.loaders import Loader
+from grader.checks.helpers.training import Target, Trainer
+from grader.engine.fixtures import exercise_fixture
+from grader.engine.remote import Remote, probe
 from grader.worker.training import MEAN, STD
 
 mlp = exercise_fixture("mlp")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.assertions import (
+from grader.checks.helpers.assertions import (
     EXACT,
     FLOAT32,
     FLOAT64,
@@ -24,8 +24,8 @@ from grader.assertions import (
     plain_value,
     type_name,
 )
-from grader.remote import Remote, probe
-from grader.submission import exercise_fixture
+from grader.engine.fixtures import exercise_fixture
+from grader.engine.remote import Remote, probe
 
 tensors = exercise_fixture("tensors")
 

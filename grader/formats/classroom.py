@@ -11,7 +11,7 @@ import base64
 import json
 from typing import Any
 
-from grader.report import Report, Status
+from grader.engine.report import Report, Status
 
 
 def whole(value: float) -> float | int:

@@ -9,7 +9,7 @@ from collections import Counter
 
 import click
 
-from grader.report import CheckResult, ExerciseResult, Report, Status
+from grader.engine.report import CheckResult, ExerciseResult, Report, Status
 
 COLOURS = {
     Status.PASSED: "green",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from grader.sandbox import die_with_parent
+from grader.worker.lifetime import die_with_parent
 from grader.worker.load import Folder, import_exercise
 from grader.worker.serve import Session, reseed, serve
 from grader.worker.wire import ChannelClosed

@@ -6,6 +6,7 @@ hook records, a per-layer table, trained weights); the checker judges it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,14 @@ def saved_tensor(data: Data, name: str) -> Any:
     return torch.load(path, weights_only=True) if path.is_file() else None
 
 
+def loaded_modules(data: Data) -> list[str]:
+    """The modules the worker has loaded (the layout test: nothing of the checker's)."""
+    return sorted(sys.modules)
+
+
 PROBES: dict[str, Callable[..., Any]] = {
     "saved_tensor": saved_tensor,
+    "loaded_modules": loaded_modules,
     **autograd_probes.PROBES,
     **models.PROBES,
     **loops.PROBES,

@@ -23,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.sandbox import die_with_parent, user_tasks
+from grader.engine.sandbox import user_tasks
+from grader.worker.lifetime import die_with_parent
 
 NAMESPACES = ("--pid", "--fork", "--kill-child", "--mount-proc", "--net")
 FIRST_UID = 200_000

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from grader.assertions import Tolerance, assert_shape, assert_values, fmt_shape, plain
+from grader.checks.helpers.assertions import (
+    Tolerance,
+    assert_shape,
+    assert_values,
+    fmt_shape,
+    plain,
+)
 
 GRADIENT = Tolerance(rtol=1e-4, atol=1e-6)
 

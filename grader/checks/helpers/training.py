@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor, nn
 
-from grader.remote import Remote, module_worker, probe
+from grader.engine.remote import Remote, module_worker, probe
 from grader.worker.training import DeviceData
 
 if TYPE_CHECKING:

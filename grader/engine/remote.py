@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from grader.box import Launched, MemoryWatch, Spec, kill_tree, launch, strongest
-from grader.guarded import rebuild_views, settle
+from grader.engine.box import Launched, MemoryWatch, Spec, kill_tree, launch, strongest
+from grader.engine.guarded import rebuild_views, settle
 from grader.worker.wire import HANDLE, NUMPY, ChannelClosed, Ref, recv, send
 
 MAX_ITEMS = 10_000

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.child import Child, ChildRun, Event, Sandbox, Stop, run_child
+from grader.engine.child import Child, ChildRun, Event, Sandbox, Stop, run_child
+from grader.engine.report import CheckResult, ExerciseResult, Status, check_from_dict
+from grader.engine.sandbox import Limits
+from grader.engine.sanitise import clean_check
 from grader.errors import GraderError, Terminated, UsageError
 from grader.exercises import Exercise
-from grader.report import CheckResult, ExerciseResult, Status, check_from_dict
-from grader.sandbox import Limits
-from grader.sanitise import clean_check
 
 
 @dataclass(frozen=True)

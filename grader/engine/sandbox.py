@@ -8,7 +8,6 @@ machine, the secrets of a CI runner, the submission folder or the other exercise
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import resource
@@ -17,6 +16,8 @@ import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader.worker.lifetime import die_with_parent
 
 # Variables student code may see: what Python, torch, CUDA and the locale need.
 ALLOWED_ENV = (
@@ -48,7 +49,6 @@ MARKER = "DL_GRADER_RUN"
 PROBLEMS_FILE = ".grader-problems.json"
 MAX_COPY_BYTES = 50 * 1024 * 1024
 MAX_COPY_FILES = 1_000
-PR_SET_PDEATHSIG = 1
 DEFAULT_MEMORY_MB = 4096
 
 
@@ -92,14 +92,6 @@ def apply_limits(limits: Limits) -> Callable[[], None]:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     return preexec
-
-
-def die_with_parent() -> None:
-    """PR_SET_PDEATHSIG: the child is killed when the thread of `grade` that started it
-    ends, so a `grade` killed with SIGKILL leaves no child pytest behind (Linux only)."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def user_tasks() -> int:

@@ -17,9 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from grader import activations
-from grader.architecture import LayerRow, layers, param_rows, summary_rows
-from grader.remote import Remote, probe
+from grader.checks.helpers import activations
+from grader.checks.helpers.architecture import LayerRow, layers, param_rows, summary_rows
+from grader.engine.remote import Remote, probe
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader import channel
-from grader.errors import Terminated
-from grader.sandbox import (
+from grader.engine import channel
+from grader.engine.sandbox import (
     MARKER,
     Limits,
     apply_limits,
@@ -30,12 +29,13 @@ from grader.sandbox import (
     kill_all,
     scrubbed_env,
 )
+from grader.errors import Terminated
 
 PLUGIN_ARGS = (
     "-p",
     "pytest_timeout",
     "-p",
-    "grader.plugin",
+    "grader.engine.plugin",
     "-p",
     "no:cacheprovider",
     "--noconftest",
@@ -93,8 +93,16 @@ def child_env(threads: int, keep: tuple[str, ...], token: str) -> dict[str, str]
 
 
 def pytest_command(targets: Sequence[str], options: Sequence[str]) -> list[str]:
-    rootdir = str(INI_FILE.parent)
-    base = [sys.executable, "-m", "grader.checker", "-c", str(INI_FILE), "--rootdir", rootdir]
+    rootdir = str(INI_FILE.parents[1])  # grader/: check ids stay checks/<name>.py::...
+    base = [
+        sys.executable,
+        "-m",
+        "grader.engine.checker",
+        "-c",
+        str(INI_FILE),
+        "--rootdir",
+        rootdir,
+    ]
     return [*base, *PLUGIN_ARGS, *options, *targets]
 
 

@@ -1,4 +1,4 @@
-"""`python -m grader.checker PYTEST-ARGS`: the checker process, trusted, never imports the
+"""`python -m grader.engine.checker PYTEST-ARGS`: the checker process, trusted, never imports the
 submission.
 
 It starts the exercise's worker first (standard library only, a few milliseconds), so
@@ -13,8 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from grader.box import Launched, Spec, launch, strongest
-from grader.sandbox import read_problems
+from grader.engine.box import Launched, Spec, launch, strongest
+from grader.engine.sandbox import read_problems
 
 
 class Started:
@@ -59,6 +59,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    from grader import checker  # the plugin looks for grader.checker.Started, not __main__'s
+    from grader.engine import (
+        checker,  # the plugin looks for grader.engine.checker.Started, not __main__'s
+    )
 
     sys.exit(checker.main(sys.argv[1:]))

@@ -10,16 +10,14 @@ from __future__ import annotations
 import functools
 import re
 import traceback
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import pytest
 
-from grader.report import Status
-from grader.sandbox import read_problems
+from grader.engine.report import Status
+from grader.engine.sandbox import read_problems
 
 STUB_MESSAGE = re.compile(r"^[\w.]+: ")
 # Bound now, before student code runs: a submission may replace pytest.fail later.
@@ -93,21 +91,3 @@ def describe_exception(exc: BaseException) -> str:
     if isinstance(exc, SystemExit):
         return f"SystemExit: sys.exit({exc.code!r}) was called"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def exercise_fixture(name: str, changes_inputs: tuple[str, ...] = ()) -> Callable[..., Any]:
-    """A pytest fixture, named after the exercise, that yields the student's module.
-
-    Write `tensors = exercise_fixture("tensors")` in a check module, then take
-    `tensors` as an argument in each check. A call that changes a tensor argument in
-    place fails its check, except for the functions named in `changes_inputs`.
-    """
-
-    @pytest.fixture(name=name)
-    def _fixture(request: pytest.FixtureRequest) -> Iterator[Any]:
-        from grader.plugin import load_exercise
-        from grader.remote import student_module
-
-        yield student_module(load_exercise(request.config, name), changes_inputs)
-
-    return _fixture

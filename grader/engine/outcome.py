@@ -15,9 +15,9 @@ from types import ModuleType
 
 import pytest
 
-from grader.remote import StudentError, WorkerGone
-from grader.report import Status
-from grader.submission import (
+from grader.engine.remote import StudentError, WorkerGone
+from grader.engine.report import Status
+from grader.engine.submission import (
     FAIL_EXCEPTION,
     STUB_MESSAGE,
     Submission,

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from grader.assertions import type_name
+from grader.checks.helpers.assertions import type_name
 from grader.worker.datasets import (
     Batch,
     Loader,

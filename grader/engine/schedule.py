@@ -12,7 +12,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
-from grader.runner import ExerciseRun, Progress, RunSettings, run_exercise, start_first
+from grader.engine.runner import ExerciseRun, Progress, RunSettings, run_exercise, start_first
 
 if TYPE_CHECKING:
     from grader.exercises import Exercise

@@ -1,4 +1,4 @@
-"""The pytest plugin that runs inside each child process (`-p grader.plugin`).
+"""The pytest plugin that runs inside each child process (`-p grader.engine.plugin`).
 
 It fixes seeds before every check, turns each test outcome into a CheckResult and
 appends it as one JSON line to the results file the parent named. Lines are flushed
@@ -21,16 +21,16 @@ import numpy as np
 import pytest
 import torch
 
-from grader import channel
-from grader.box import Spec
-from grader.checker import Started
+from grader.checks.helpers.training import Prepared
 from grader.data import Mnist, MnistError
 from grader.data import load as load_mnist
-from grader.outcome import Outcome, cap_output, classify
-from grader.remote import Remote, StudentError, Worker, WorkerGone
-from grader.report import CheckResult, Status
-from grader.submission import Submission, SubmissionError, is_timeout
-from grader.training import Prepared
+from grader.engine import channel
+from grader.engine.box import Spec
+from grader.engine.checker import Started
+from grader.engine.outcome import Outcome, cap_output, classify
+from grader.engine.remote import Remote, StudentError, Worker, WorkerGone
+from grader.engine.report import CheckResult, Status
+from grader.engine.submission import Submission, SubmissionError, is_timeout
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class State:
 
 STATE = pytest.StashKey[State]()
 # The fixtures that checks use (device, mnist, trainer, progress, credit) live there.
-pytest_plugins = ("grader.fixtures",)
+pytest_plugins = ("grader.engine.fixtures",)
 OUTCOME = pytest.StashKey[Outcome]()
 CREDIT = pytest.StashKey[tuple[float, str]]()
 OUTPUT = pytest.StashKey[str]()
@@ -132,7 +132,7 @@ def exercises_of(args: list[str]) -> list[str]:
 
 
 def start_workers(state: State, exercises: list[str], started: Started | None = None) -> None:
-    """One worker per exercise: the one `python -m grader.checker` started before pytest,
+    """One worker per exercise: the one `python -m grader.engine.checker` started before pytest,
     or one started now, whose torch import overlaps the checker's work."""
     settings = state.settings
     problems = settings.submission.problems()

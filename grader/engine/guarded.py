@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from grader.submission import FAIL_EXCEPTION
+from grader.engine.submission import FAIL_EXCEPTION
 
 
 def as_tensor(value: Any) -> Tensor | None:

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from grader.remote import Remote, probe
+from grader.engine.remote import Remote, probe
 from grader.worker import models
 
 

@@ -13,8 +13,8 @@ import pytest
 import torch
 from torch import Tensor
 
-from grader.assertions import type_name
-from grader.remote import Remote, StudentError, probe
+from grader.checks.helpers.assertions import type_name
+from grader.engine.remote import Remote, StudentError, probe
 
 
 def forward(module: Remote, name: str, *inputs: Tensor) -> dict[str, Any]:

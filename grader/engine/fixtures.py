@@ -5,18 +5,19 @@ Loaded with the plugin (its `pytest_plugins`); state comes from the plugin's con
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import torch
 
+from grader.checks.helpers.training import Prepared, Trainer
 from grader.data import Mnist, MnistError
 from grader.data import load as load_mnist
-from grader.plugin import CREDIT, STATE, emit
-from grader.report import Status
-from grader.submission import SubmissionError
-from grader.training import Prepared, Trainer
+from grader.engine.plugin import CREDIT, STATE, emit, load_exercise
+from grader.engine.remote import student_module
+from grader.engine.report import Status
+from grader.engine.submission import SubmissionError
 
 
 @pytest.fixture
@@ -79,3 +80,18 @@ def credit(request: pytest.FixtureRequest) -> Any:
         request.node.stash[CREDIT] = (min(max(fraction, 0.0), 1.0), message)
 
     return award
+
+
+def exercise_fixture(name: str, changes_inputs: tuple[str, ...] = ()) -> Callable[..., Any]:
+    """A pytest fixture, named after the exercise, that yields the student's module.
+
+    Write `tensors = exercise_fixture("tensors")` in a check module, then take
+    `tensors` as an argument in each check. A call that changes a tensor argument in
+    place fails its check, except for the functions named in `changes_inputs`.
+    """
+
+    @pytest.fixture(name=name)
+    def _fixture(request: pytest.FixtureRequest) -> Iterator[Any]:
+        yield student_module(load_exercise(request.config, name), changes_inputs)
+
+    return _fixture

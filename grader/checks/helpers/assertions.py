@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch import Tensor
 
-from grader.remote import type_of
+from grader.engine.remote import type_of
 
 
 @dataclass(frozen=True)

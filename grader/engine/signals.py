@@ -18,8 +18,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from grader.engine.sandbox import MARKER
 from grader.errors import terminated_by
-from grader.sandbox import MARKER
 
 # Each stops grading like SIGTERM: the report is written, the exit code is 128 + its number.
 TERMINATING = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)

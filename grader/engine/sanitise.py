@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from grader.report import CheckResult
+from grader.engine.report import CheckResult
 
 MESSAGE_CAP = 2000
 TRACEBACK_CAP = 16_000
