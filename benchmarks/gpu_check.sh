@@ -28,6 +28,9 @@ done
 start=$(date +%s%N)
 grade exercises/ --device cuda --json "$out/cuda-exercises.json" 2>/dev/null | tail -n 1 | tee -a "$log"
 echo "grade exercises/ --device cuda: $(ms "$start") ms" | tee -a "$log"
+start=$(date +%s%N)
+grade exercises/ --only tensors --device cuda 2>/dev/null | tail -n 1 | tee -a "$log"
+echo "first feedback, grade exercises/ --only tensors --device cuda: $(ms "$start") ms" | tee -a "$log"
 for seed in ${SEEDS:-0 1 2 3 4 5 6 7 8 9}; do
   grade solutions/ --only lenet --check lenet.trained_accuracy --device cuda --seed "$seed" \
     --fail-under 100 --json "$out/lenet-seed-$seed.json" >/dev/null 2>&1 \
@@ -37,6 +40,9 @@ python3 - "$out" <<'PY' | tee -a "$log"
 import json, sys, pathlib
 for path in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
     report = json.loads(path.read_text())
+    if path.name.startswith("cuda-"):
+        print(f"{path.name}: student code ran with isolation "
+              f"{report['environment'].get('isolation', '?')!r}")
     for exercise in report["exercises"]:
         if path.name.startswith("cuda-"):
             print(f"{path.name}: {exercise['name']} {exercise['duration_s']} s")
