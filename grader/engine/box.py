@@ -161,7 +161,10 @@ def launch(spec: Spec, box: Box, workdir: Path) -> Launched:
         f"--problem={spec.problem}",
         f"--threads={spec.threads}",
     ]
-    env = {**spec.env, "HOME": str(home), "TMPDIR": str(home)}
+    # a user id of its own has no passwd entry: getpass.getuser() (torch's compile caches
+    # on CUDA) reads these first
+    names = {"USER": "grader-worker", "LOGNAME": "grader-worker"} if box.own_user else {}
+    env = {**spec.env, "HOME": str(home), "TMPDIR": str(home), **names}
     read, write = os.pipe()
     try:
         proc = subprocess.Popen(
