@@ -160,6 +160,7 @@ def launch(spec: Spec, box: Box, workdir: Path) -> Launched:
         f"--exercise={spec.exercise}",
         f"--problem={spec.problem}",
         f"--threads={spec.threads}",
+        f"--device={spec.device}",
     ]
     # a user id of its own has no passwd entry: getpass.getuser() (torch's compile caches
     # on CUDA) reads these first

@@ -30,12 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problem", default="")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
     options = parser.parse_args(argv)
     die_with_parent()  # again: changing the user id (setpriv) cleared what unshare set
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a huge print fails, it does not kill
     for stream in (sys.stdout, sys.stderr):  # any text prints, lone surrogates included
         stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     torch.set_num_threads(options.threads)
+    if options.device != "cpu" and torch.cuda.is_available():
+        torch.zeros(1, device="cuda")  # CUDA's start-up now, while the checker starts too
     sock = socket.socket(fileno=options.fd)
     folder = Folder(options.folder.resolve())
     reseed(options.seed)
