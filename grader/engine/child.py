@@ -47,6 +47,7 @@ PLUGIN_ARGS = (
 )
 INI_FILE = Path(__file__).with_name("child.ini")
 POLL_S = 0.05
+LOG_TAIL = 20_000
 
 Event = dict[str, Any]
 
@@ -104,6 +105,16 @@ def pytest_command(targets: Sequence[str], options: Sequence[str]) -> list[str]:
         rootdir,
     ]
     return [*base, *PLUGIN_ARGS, *options, *targets]
+
+
+def tail(path: Path, size: int) -> str:
+    """The last `size` bytes of a file, as text: a log is never read whole."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(max(0, path.stat().st_size - size))
+            return handle.read(size).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 class Channel:
@@ -240,13 +251,13 @@ class Child:
         finally:
             self.close()
             results.drain()  # what the child wrote before it ended or was stopped counts
-        log_text = (self.workdir / "pytest.log").read_text(encoding="utf-8", errors="replace")
+        log_text = tail(self.workdir / "pytest.log", LOG_TAIL)
         self.tmp.cleanup()
         return ChildRun(
             tuple(results.events),
             self.proc.returncode,
             timed_out,
-            log_text[-20000:],
+            log_text,
             results.forged,
         )
 
