@@ -209,8 +209,10 @@ def main(
 ) -> None:
     """Grade the exercise files in PATH (default: exercises/) and print the score.
 
-    Each exercise runs in its own child process with time limits; student code never
-    runs inside this process. Use --json or --output FORMAT=PATH to keep reports.
+    Each exercise is checked in its own process with time limits, and student code runs
+    in yet another, boxed worker process (the report's environment.isolation says how);
+    it never runs where scores are decided. Use --json or --output FORMAT=PATH to keep
+    reports.
 
     \b
     Examples:
