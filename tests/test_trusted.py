@@ -329,3 +329,12 @@ def worker_processes(folder: str) -> list[int]:
         if b"grader.worker" in args and python and ours:
             found.append(int(entry.name))
     return found
+
+
+def test_an_answer_too_large_to_check_is_that_checks_error(tmp_path: Path) -> None:
+    """280 MB back from one call: refused unread, the worker restarted, the rest graded."""
+    body = "return torch.zeros(70_000_000)"
+    graded = grade(tmp_path, replace_function(solution_text("tensors"), "row", body))
+    row = next(c for c in graded.checks if c["id"] == "tensors.slicing.row")
+    assert row["status"] == "failed" and "too large to check" in str(row["message"])
+    assert graded.score() == (47.0, 48.0)

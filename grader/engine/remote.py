@@ -22,7 +22,16 @@ from torch import Tensor
 
 from grader.engine.box import Launched, MemoryWatch, Spec, kill_tree, launch, strongest
 from grader.engine.guarded import rebuild_views, settle
-from grader.worker.wire import HANDLE, NUMPY, ChannelClosed, Ref, recv, send
+from grader.worker.wire import (
+    HANDLE,
+    MAX_ANSWER,
+    NUMPY,
+    ChannelClosed,
+    Ref,
+    TooLarge,
+    recv,
+    send,
+)
 
 MAX_ITEMS = 10_000
 
@@ -84,9 +93,13 @@ class Worker:
         sock = self.current.sock
         try:
             send(sock, pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
-            answer = load(recv(sock))
+            answer = load(recv(sock, MAX_ANSWER))
         except (ChannelClosed, OSError) as exc:
             raise self.gone() from exc
+        except TooLarge as exc:
+            self.stop()
+            why = f"the result is too large to check ({exc})"
+            raise StudentError({"kind": "raised", "type": "TooLarge", "message": why}) from None
         except BaseException:
             self.stop()
             raise

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 HEADER = struct.Struct("!Q")
 MAX_FRAME = 512 * 2**20
+MAX_ANSWER = 256 * 2**20  # the largest answer a check needs is a few MB
 HANDLE = "__grader_handle__"
 NUMPY = "__grader_numpy__"
 
@@ -26,6 +27,10 @@ class Ref:
 
 class ChannelClosed(Exception):
     """The other side closed the channel (it exited or was killed)."""
+
+
+class TooLarge(Exception):
+    """An answer longer than the reader accepts; the channel is out of step after it."""
 
 
 def send(sock: socket.socket, payload: bytes) -> None:
@@ -47,5 +52,5 @@ def recv(sock: socket.socket, limit: int = MAX_FRAME) -> bytes:
     """One frame; a frame longer than `limit` closes the channel."""
     (size,) = HEADER.unpack(recv_exact(sock, HEADER.size))
     if size > limit:
-        raise ChannelClosed(f"an answer of {size:,} bytes is over the limit of {limit:,}")
+        raise TooLarge(f"{size:,} bytes, over the limit of {limit:,}")
     return recv_exact(sock, size)
