@@ -92,6 +92,7 @@ class Spec:
     env: dict[str, str]
     memory_mb: int | None
     device: str = "cpu"
+    trains: bool = False  # warm up torch's optimizer (it imports torch._dynamo, ~1 s)
 
     @property
     def data_mb(self) -> int | None:
@@ -166,6 +167,7 @@ def launch(spec: Spec, box: Box, workdir: Path) -> Launched:
         f"--problem={spec.problem}",
         f"--threads={spec.threads}",
         f"--device={spec.device}",
+        *(["--warm-optimizer"] if spec.trains else []),
     ]
     # a user id of its own has no passwd entry: getpass.getuser() (torch's compile caches
     # on CUDA) reads these first

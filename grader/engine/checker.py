@@ -31,6 +31,7 @@ def early_worker(argv: list[str]) -> Started:
     parser.add_argument("--grader-threads", type=int, default=1)
     parser.add_argument("--grader-memory-mb", type=int, default=0)
     parser.add_argument("--grader-device", default="cpu")
+    parser.add_argument("--grader-data-dir", default="")
     parser.add_argument("--collect-only", action="store_true")
     known, rest = parser.parse_known_args(argv)
     paths = [Path(a.split("::", 1)[0]) for a in rest if not a.startswith("-")]
@@ -46,6 +47,8 @@ def early_worker(argv: list[str]) -> Started:
         known.grader_threads,
         dict(os.environ),
         known.grader_memory_mb or None,
+        device=known.grader_device,
+        trains=bool(known.grader_data_dir),
     )
     workdir = Path.cwd().parent / "worker"  # beside the checker's cwd, in its 0711 folder
     return Started(launch(spec, strongest(), workdir), workdir)

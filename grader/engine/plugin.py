@@ -145,6 +145,7 @@ def start_workers(state: State, exercises: list[str], started: Started | None = 
             env=dict(os.environ),
             memory_mb=settings.memory_mb,
             device=settings.device,
+            trains=settings.data_dir is not None,
         )
         if started is not None and started.launched is not None and len(exercises) == 1:
             state.workers[name] = Worker(spec, started.launched, started.workdir)
@@ -154,17 +155,14 @@ def start_workers(state: State, exercises: list[str], started: Started | None = 
 
 
 def preload(state: State) -> None:
-    """What the training checks need, made before waiting for the key, so that a child
-    started ahead of its turn does it while the previous exercise runs: MNIST on the
-    device, and torch's first optimizer step (which imports torch._dynamo, about 1 s).
-    Runs no student code; only for exercises that train (the parent passed MNIST)."""
+    """What the training checks need in the checker, made before waiting for the key, so
+    that a checker started ahead of its turn does it while the previous exercise runs:
+    MNIST read, and its test split on the device. Only for exercises that train (the
+    parent passed MNIST); the worker warms its optimizer itself."""
     if state.settings.data_dir is None or (
         state.settings.device == "cuda" and not torch.cuda.is_available()
     ):
         return
-    weight = torch.zeros(1, requires_grad=True)
-    weight.grad = torch.zeros(1)
-    torch.optim.Adam([weight]).step()
     try:
         state.mnist = load_mnist(state.settings.data_dir)
     except MnistError:

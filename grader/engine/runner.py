@@ -98,6 +98,11 @@ def target(exercise: Exercise, spec: CheckSpec) -> str:
     return str(exercise.check_module) + spec.nodeid[spec.nodeid.index("::") :]
 
 
+def data_dir(exercise: Exercise, settings: RunSettings) -> Path | None:
+    """MNIST's folder, for the exercises that train on it only (the others never load it)."""
+    return settings.data_dir if exercise.needs_mnist else None
+
+
 def child_options(exercise: Exercise, settings: RunSettings) -> list[str]:
     return [
         "--grader-seed",
@@ -109,7 +114,7 @@ def child_options(exercise: Exercise, settings: RunSettings) -> list[str]:
         "--grader-output-cap",
         str(settings.output_cap),
         f"--timeout={settings.check_timeout_s or exercise.check_timeout_s:g}",
-        *(["--grader-data-dir", str(settings.data_dir)] if settings.data_dir else []),
+        *(["--grader-data-dir", str(settings.data_dir)] if data_dir(exercise, settings) else []),
         *([f"--grader-data-problem={settings.data_problem}"] if settings.data_problem else []),
         *(f"--grader-select={prefix}" for prefix in settings.select),
         f"--grader-memory-mb={settings.limits.memory_mb or 0}",

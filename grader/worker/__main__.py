@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--warm-optimizer", action="store_true")
     options = parser.parse_args(argv)
     die_with_parent()  # again: changing the user id (setpriv) cleared what unshare set
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a huge print fails, it does not kill
@@ -39,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(options.threads)
     if options.device != "cpu" and torch.cuda.is_available():
         torch.zeros(1, device="cuda")  # CUDA's start-up now, while the checker starts too
+    if options.warm_optimizer:  # its first step imports torch._dynamo: now, not in a check
+        weight = torch.zeros(1, requires_grad=True)
+        weight.grad = torch.zeros(1)
+        torch.optim.Adam([weight]).step()
     sock = socket.socket(fileno=options.fd)
     folder = Folder(options.folder.resolve())
     reseed(options.seed)
