@@ -98,11 +98,12 @@ class Spec:
     def data_mb(self) -> int | None:
         """The per-process data limit, a backstop that makes one huge allocation fail at
         once: the memory limit plus 1 GB for torch's own mappings (about 800 MB of data
-        once imported, much of it never resident); on the CPU only (CUDA maps large
-        private regions)."""
-        return (
-            self.memory_mb + DATA_HEADROOM_MB if self.memory_mb and self.device == "cpu" else None
-        )
+        once imported, much of it never resident); not on a GPU (CUDA maps large private
+        regions). `auto` counts as a GPU where the NVIDIA driver's device exists."""
+        gpu = self.device == "cuda" or (self.device == "auto" and Path("/dev/nvidiactl").exists())
+        if not self.memory_mb or gpu:
+            return None
+        return self.memory_mb + DATA_HEADROOM_MB
 
 
 class Output:
