@@ -100,6 +100,26 @@ def test_any_correct_style_scores_full_marks(
     assert {c.status for c in report.checks()} == {Status.PASSED}
 
 
+def test_view_after_the_convolutions_trains_to_full_marks(
+    write_submission: Callable[[dict[str, str]], Path],
+) -> None:
+    """The grader trains CNNs with channels-last weights on the CPU, where `x.view` after a
+    convolution raises; such a LeNet falls back to the default layout and still passes."""
+    trained = dataclasses.replace(
+        FAST,
+        only=("lenet",),
+        select=("lenet.trained_accuracy",),
+        timeout_s=300,
+        check_timeout_s=300,
+    )
+    style = STYLES["nested blocks, odd names, inplace ReLU, view"]
+    report = api.grade(submission(write_submission, style), trained)
+    validate(report)
+    assert [(c.id, c.status) for c in report.checks()] == [
+        ("lenet.trained_accuracy.reaches_98_percent", Status.PASSED)
+    ], lost(report)
+
+
 def variant(*changes: tuple[str, str]) -> str:
     """The solution's LeNet with some lines replaced."""
     source = solution_text("lenet")

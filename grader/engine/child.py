@@ -48,6 +48,7 @@ PLUGIN_ARGS = (
 INI_FILE = Path(__file__).with_name("child.ini")
 POLL_S = 0.05
 LOG_TAIL = 20_000
+FINISHED = (0, 1, 5)  # pytest's exit statuses: all passed, some failed, none collected
 
 Event = dict[str, Any]
 
@@ -57,7 +58,7 @@ class ChildRun:
     """What one child process left behind."""
 
     events: tuple[Event, ...]
-    returncode: int
+    returncode: int  # pytest's exit status, from its end event when the child was cut short
     timed_out: bool
     log: str
     forged: int = 0
@@ -144,6 +145,15 @@ class Channel:
                 continue
             self.events.append(event)
             self.on_event(event)
+
+    @property
+    def finished(self) -> int | None:
+        """pytest's exit status once the session ended normally (checks passed, failed or
+        none collected), else None. After an error the child is left to exit by itself, so
+        that pytest's own summary reaches the log."""
+        ends = (event.get("status") for event in self.events if event["event"] == "end")
+        status = next(ends, None)
+        return status if status in FINISHED else None
 
 
 def prepare(workdir: Path, sandbox: Sandbox, options: list[str]) -> list[str]:
@@ -246,6 +256,8 @@ class Child:
                     break
                 time.sleep(POLL_S)
                 results.drain()
+                if results.finished is not None:
+                    break  # every result is in: no need to wait for pytest and torch to exit
                 if stop is not None:
                     stop.check()
         finally:
@@ -253,9 +265,10 @@ class Child:
             results.drain()  # what the child wrote before it ended or was stopped counts
         log_text = tail(self.workdir / "pytest.log", LOG_TAIL)
         self.tmp.cleanup()
+        finished = results.finished
         return ChildRun(
             tuple(results.events),
-            self.proc.returncode,
+            self.proc.returncode if finished is None else finished,
             timed_out,
             log_text,
             results.forged,

@@ -374,8 +374,9 @@ def build_result(item: pytest.Item, settings: Settings, duration: float) -> Chec
     )
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Close the workers, then say the session ended and how: the parent stops waiting."""
     state = session.config.stash.get(STATE, None)
     for worker in state.workers.values() if state else ():
         worker.close()
-    emit(session.config, event="end")
+    emit(session.config, event="end", status=int(exitstatus))

@@ -68,6 +68,23 @@ def one_cycle(model: nn.Module, max_lr: float, momentum: float = 0.9) -> Callabl
     return train_chunk
 
 
+def fastest_layout(model: nn.Module, images: Tensor) -> None:
+    """Channels-last weights on the CPU: the grader's recipe trains a CNN 1.5x faster. A
+    forward that cannot take that layout (`x.view` after a convolution) keeps the default;
+    the trial runs in eval mode, so batch-norm statistics do not move."""
+    if images.device.type != "cpu":
+        return
+    was_training = model.training
+    model.to(memory_format=torch.channels_last).eval()
+    try:
+        with torch.no_grad():
+            model(images)
+    except Exception:
+        model.to(memory_format=torch.contiguous_format)
+    finally:
+        model.train(was_training)
+
+
 def student_loop(module: Any, model: nn.Module, device: torch.device) -> Callable[[Loader], Any]:
     """Chunks trained by the student's train_epoch with Adam (lr 1e-3)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -97,6 +114,7 @@ def start_training(
     device = torch.device(options["device"])
     model.to(device)
     if recipe == "one_cycle":
+        fastest_layout(model, prepared(data, device).images[:2])
         train = one_cycle(model, options["max_lr"])
     else:
         train = student_loop(module, model, device)
