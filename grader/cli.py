@@ -170,8 +170,8 @@ def emit(report: Report, fmt: Format, outputs: list[tuple[Format, Path]], verbos
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
-    help="Exercises graded side by side, each in its own process "
-    "[default: CPU cores // --threads].",
+    help="Exercises graded side by side, each in its own checker process; with 1, one "
+    "checker grades them in turn [default: CPU cores // --threads].",
 )
 @click.option(
     "--fail-under",
@@ -209,10 +209,10 @@ def main(
 ) -> None:
     """Grade the exercise files in PATH (default: exercises/) and print the score.
 
-    Each exercise is checked in its own process with time limits, and student code runs
-    in yet another, boxed worker process (the report's environment.isolation says how);
-    it never runs where scores are decided. Use --json or --output FORMAT=PATH to keep
-    reports.
+    The checks run in a checker process with time limits per check and per exercise, and
+    each exercise's student code runs in its own boxed worker process (the report's
+    environment.isolation says how); it never runs where scores are decided. Use --json
+    or --output FORMAT=PATH to keep reports.
 
     \b
     Examples:

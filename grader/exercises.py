@@ -49,6 +49,11 @@ def names() -> tuple[str, ...]:
     return tuple(e.name for e in EXERCISES)
 
 
+def trains_on_mnist(name: str) -> bool:
+    """Whether the exercise of this name trains on MNIST (its worker warms an optimizer)."""
+    return any(e.name == name and e.needs_mnist for e in EXERCISES)
+
+
 def select(only: Iterable[str] = ()) -> tuple[Exercise, ...]:
     """The exercises to grade, in course order; unknown names fail at once."""
     wanted = set(only)

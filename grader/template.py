@@ -21,8 +21,9 @@ from pathlib import Path
 import click
 
 from grader import exercises
+from grader.engine.ledger import CheckSpec
 from grader.engine.report import Status
-from grader.engine.runner import CheckSpec, collect
+from grader.engine.runner import collect
 from grader.formats import classroom
 
 CPU_TORCH = "pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -108,3 +109,19 @@ def test_warnings_and_stderr_never_fail_a_check(write_submission: Write) -> None
     row = next(c for c in report.checks() if c.id == "tensors.slicing.row")
     assert row.status is Status.PASSED
     assert "noise" in row.output
+
+
+def test_an_exercise_out_of_time_leaves_the_next_one_graded(write_submission: Write) -> None:
+    """One checker grades the exercises in turn. When tensors runs out of its time (every
+    name hangs), its remaining checks are timeouts, and autograd is graded in full by a
+    fresh checker on its own clock."""
+    hang = "def __getattr__(name):\n    while True:\n        pass\n"
+    folder = write_submission({"tensors.py": hang, "autograd.py": solution_text("autograd")})
+    session = dataclasses.replace(FAST, only=("tensors", "autograd"), timeout_s=15)
+    report = api.grade(folder, session)
+    validate(report)
+    tensors, autograd = report.exercises
+    assert {c.status for c in tensors.checks} == {Status.TIMEOUT}
+    assert "the exercise's time limit of 15 s ran out" in tensors.problem
+    assert {c.status for c in autograd.checks} == {Status.PASSED}
+    assert autograd.score == autograd.max_score > 0

@@ -140,14 +140,15 @@ def test_a_checker_that_cannot_start_is_a_grader_error_not_zero_checks() -> None
     """pytest exits 1 when it cannot even load the grader's plugin (say, the grader is not
     installed where the child runs): that must stop grading, never read as 0/0 points."""
     from grader.engine.child import ChildRun
-    from grader.engine.runner import RunSettings, check_collected
+    from grader.engine.runner import RunSettings, Session, check_collected
     from grader.errors import GraderError
     from grader.exercises import EXERCISES as ALL
 
     settings = RunSettings(submission=SOLUTIONS, device="cpu", seed=0, threads=1, output_cap=1)
     log = "ImportError: Error importing plugin \"grader.engine.plugin\": No module named 'grader'"
+    session = Session((ALL[0],), settings, lambda name, done, total, note: None)
     broken = ChildRun(events=(), returncode=1, timed_out=False, log=log)
     with pytest.raises(GraderError, match="No module named 'grader'"):
-        check_collected(ALL[0], settings, broken, {}, [])
+        check_collected(session, broken)
     nothing = ChildRun(events=(), returncode=5, timed_out=False, log="no tests ran")
-    check_collected(ALL[0], settings, nothing, {}, [])
+    check_collected(session, nothing)

@@ -15,17 +15,20 @@ from pathlib import Path
 
 from grader.engine.box import Launched, Spec, launch, strongest
 from grader.engine.sandbox import read_problems
+from grader.exercises import trains_on_mnist
 
 
 class Started:
     """A pytest plugin object that carries the worker started before pytest."""
 
-    def __init__(self, launched: Launched | None, workdir: Path | None) -> None:
-        self.launched, self.workdir = launched, workdir
+    def __init__(
+        self, launched: Launched | None = None, workdir: Path | None = None, exercise: str = ""
+    ) -> None:
+        self.launched, self.workdir, self.exercise = launched, workdir, exercise
 
 
 def early_worker(argv: list[str]) -> Started:
-    """Start the worker when the checker grades one exercise of a submission."""
+    """Start the worker of the first exercise the checker grades, if it grades a submission."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--grader-submission", type=Path)
     parser.add_argument("--grader-threads", type=int, default=1)
@@ -35,10 +38,10 @@ def early_worker(argv: list[str]) -> Started:
     parser.add_argument("--collect-only", action="store_true")
     known, rest = parser.parse_known_args(argv)
     paths = [Path(a.split("::", 1)[0]) for a in rest if not a.startswith("-")]
-    modules = {p for p in paths if p.parent.name == "checks" and p.suffix == ".py"}
-    if known.grader_submission is None or known.collect_only or len(modules) != 1:
-        return Started(None, None)
-    name, folder = modules.pop().stem, known.grader_submission.resolve()
+    modules = [p for p in paths if p.parent.name == "checks" and p.suffix == ".py"]
+    if known.grader_submission is None or known.collect_only or not modules:
+        return Started()
+    name, folder = modules[0].stem, known.grader_submission.resolve()
     problem = read_problems(folder).get(f"{name}.py", "")
     spec = Spec(
         folder,
@@ -48,10 +51,10 @@ def early_worker(argv: list[str]) -> Started:
         dict(os.environ),
         known.grader_memory_mb or None,
         device=known.grader_device,
-        trains=bool(known.grader_data_dir),
+        trains=bool(known.grader_data_dir) and trains_on_mnist(name),
     )
     workdir = Path.cwd().parent / "worker"  # beside the checker's cwd, in its 0711 folder
-    return Started(launch(spec, strongest(), workdir), workdir)
+    return Started(launch(spec, strongest(), workdir), workdir, name)
 
 
 def main(argv: list[str]) -> int:

@@ -191,12 +191,8 @@ class Stop:
 
 
 class Child:
-    """A child pytest started ahead of its turn: it imports torch and pytest, then waits for
-    the signing key, which `wait` sends; no check and no student code runs before that.
-
-    Starting the next exercise's child while the current one runs hides its start-up (most
-    of it importing torch) behind the current exercise's work.
-    """
+    """A checker process: it imports torch and pytest, then waits for the signing key,
+    which `wait` sends; no check and no student code runs before that."""
 
     def __init__(
         self,
@@ -238,12 +234,14 @@ class Child:
 
     def wait(
         self,
-        deadline: float,
+        deadline: float | Callable[[], float],
         on_event: Callable[[Event], None] = lambda event: None,
         stop: Stop | None = None,
     ) -> ChildRun:
-        """Let the child run its checks until it ends or `deadline` (time.monotonic) passes;
-        raise KeyboardInterrupt (or Terminated) in this thread when `stop` is set."""
+        """Let the child run its checks until it ends or `deadline` (time.monotonic, or a
+        function giving it: an exercise's clock moves with the exercise) passes; raise
+        KeyboardInterrupt (or Terminated) in this thread when `stop` is set."""
+        limit = deadline if callable(deadline) else lambda: deadline
         results = Channel(self.results_path, self.key, on_event)
         with contextlib.suppress(BrokenPipeError):  # a child that already died reads nothing
             os.write(self.write_fd, self.key)
@@ -251,7 +249,7 @@ class Child:
         timed_out = False
         try:
             while self.proc.poll() is None:
-                if time.monotonic() > deadline:
+                if time.monotonic() > limit():
                     timed_out = True
                     break
                 time.sleep(POLL_S)
@@ -286,11 +284,6 @@ class Child:
         if self.write_fd >= 0:
             os.close(self.write_fd)
             self.write_fd = -1
-
-    def discard(self) -> None:
-        """Kill a child that will never get its turn, and remove its folder."""
-        self.close()
-        self.tmp.cleanup()
 
 
 def run_child(

@@ -13,60 +13,21 @@ import random
 import re
 import time
 from collections.abc import Generator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
-from grader.checks.helpers.training import Prepared
-from grader.data import Mnist, MnistError
-from grader.data import load as load_mnist
 from grader.engine import channel
-from grader.engine.box import Spec
 from grader.engine.checker import Started
 from grader.engine.outcome import Outcome, cap_output, classify
-from grader.engine.remote import Remote, StudentError, Worker, WorkerGone
+from grader.engine.remote import Remote, StudentError, WorkerGone
 from grader.engine.report import CheckResult, Status
+from grader.engine.state import Settings, State, exercises_of, move_to, preload, start_worker
 from grader.engine.submission import Submission, SubmissionError, is_timeout
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the parent asked for, read once from the command line."""
-
-    submission: Submission
-    results: Path
-    seed: int
-    threads: int
-    device: str
-    output_cap: int
-    data_dir: Path | None
-    data_problem: str
-    memory_mb: int | None
-
-
-@dataclass
-class State:
-    """Per-process state, kept on config.stash rather than in module globals."""
-
-    settings: Settings
-    channel: IO[str]
-    key: bytes = b""
-    workers: dict[str, Worker] = field(default_factory=dict)
-    modules: dict[str, Remote | SubmissionError] = field(default_factory=dict)
-    mnist: Mnist | None = None
-    prepared: dict[str, Prepared] = field(default_factory=dict)
-
-    def prepare(self, mnist: Mnist, device: torch.device) -> Prepared:
-        """MNIST normalised on `device`, made once per process and device."""
-        key = str(device)
-        if key not in self.prepared:
-            self.prepared[key] = Prepared.from_mnist(mnist, device)
-        return self.prepared[key]
-
 
 STATE = pytest.StashKey[State]()
 # The fixtures that checks use (device, mnist, trainer, progress, credit) live there.
@@ -88,6 +49,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-data-dir", default="", help="MNIST dataset root")
     group.addoption("--grader-data-problem", default="", help="why MNIST is missing")
     group.addoption("--grader-select", action="append", default=[], help="check id prefix")
+    group.addoption(
+        "--grader-check-timeout",
+        action="append",
+        default=[],
+        help="NAME=SECONDS: the time limit of each check of exercise NAME",
+    )
     group.addoption("--grader-memory-mb", type=int, default=0, help="memory limit, for messages")
     group.addoption("--grader-key-fd", type=int, default=-1, help="pipe holding the signing key")
 
@@ -109,11 +76,17 @@ def pytest_configure(config: pytest.Config) -> None:
         data_problem=config.getoption("--grader-data-problem"),
         memory_mb=config.getoption("--grader-memory-mb") or None,
     )
-    state = State(settings=settings, channel=settings.results.open("a", encoding="utf-8"))
+    exercises = exercises_of(config.args)
+    state = State(
+        settings=settings,
+        channel=settings.results.open("a", encoding="utf-8"),
+        exercises=exercises,
+    )
     plugins = config.pluginmanager.get_plugins()
     started = next((p for p in plugins if isinstance(p, Started)), None)
-    start_workers(state, exercises_of(config.args), started)
-    preload(state)
+    if exercises:
+        start_worker(state, exercises[0], started)
+        preload(state, exercises[0])
     state.key = read_key(config.getoption("--grader-key-fd"))
     config.stash[STATE] = state
     cuda = torch.cuda.is_available()
@@ -123,51 +96,6 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if device == "cuda" and not cuda:
         raise pytest.UsageError("--device cuda: torch sees no CUDA device")
-
-
-def exercises_of(args: list[str]) -> list[str]:
-    """The exercises whose check modules this checker runs (paths under grader/checks)."""
-    names = [Path(arg.split("::", 1)[0]) for arg in args]
-    return sorted({path.stem for path in names if path.parent.name == "checks"})
-
-
-def start_workers(state: State, exercises: list[str], started: Started | None = None) -> None:
-    """One worker per exercise: the one `python -m grader.engine.checker` started before pytest,
-    or one started now, whose torch import overlaps the checker's work."""
-    settings = state.settings
-    problems = settings.submission.problems()
-    for name in exercises:
-        spec = Spec(
-            folder=settings.submission.folder,
-            exercise=name,
-            problem=problems.get(f"{name}.py", ""),
-            threads=settings.threads,
-            env=dict(os.environ),
-            memory_mb=settings.memory_mb,
-            device=settings.device,
-            trains=settings.data_dir is not None,
-        )
-        if started is not None and started.launched is not None and len(exercises) == 1:
-            state.workers[name] = Worker(spec, started.launched, started.workdir)
-            continue
-        state.workers[name] = worker = Worker(spec)
-        worker.start()
-
-
-def preload(state: State) -> None:
-    """What the training checks need in the checker, made before waiting for the key, so
-    that a checker started ahead of its turn does it while the previous exercise runs:
-    MNIST read, and its test split on the device. Only for exercises that train (the
-    parent passed MNIST); the worker warms its optimizer itself."""
-    if state.settings.data_dir is None or (
-        state.settings.device == "cuda" and not torch.cuda.is_available()
-    ):
-        return
-    try:
-        state.mnist = load_mnist(state.settings.data_dir)
-    except MnistError:
-        return  # the mnist fixture reads again and reports the problem on each check
-    state.prepare(state.mnist, torch.device(state.settings.device))
 
 
 def read_key(fd: int) -> bytes:
@@ -213,10 +141,7 @@ def load_exercise(config: pytest.Config, name: str) -> Remote:
 
 
 def import_in_worker(state: State, name: str) -> Remote | SubmissionError:
-    worker = state.workers.get(name)
-    if worker is None:
-        start_workers(state, [name])
-        worker = state.workers[name]
+    worker = state.workers.get(name) or start_worker(state, name)
     try:
         worker.request("seed", state.settings.seed)
         module = worker.ask("module")
@@ -265,7 +190,13 @@ def points(item: pytest.Item) -> float:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep only the checks whose id starts with a --grader-select prefix, if any are given."""
+    """Give each check its exercise's time limit (--grader-check-timeout), and keep only
+    the checks whose id starts with a --grader-select prefix, if any are given."""
+    limits = dict(value.split("=", 1) for value in config.getoption("--grader-check-timeout"))
+    for item in items:
+        seconds = limits.get(Path(str(item.path)).stem)
+        if seconds is not None:  # read by pytest-timeout when the check runs
+            item.add_marker(pytest.mark.timeout(float(seconds)))
     prefixes = tuple(config.getoption("--grader-select"))
     if not prefixes:
         return
@@ -321,9 +252,10 @@ def pytest_runtest_protocol(
     """Time the whole check (setup, call, teardown) and send its result to the parent."""
     emit(item.config, event="start", nodeid=item.nodeid)
     state = item.config.stash.get(STATE, None)
-    worker = state.workers.get(Path(str(item.path)).stem) if state else None
-    if worker is not None:
-        worker.mark_output()
+    name = Path(str(item.path)).stem
+    if state is not None and name in state.exercises:
+        move_to(state, name)
+        state.workers[name].mark_output()
     started = time.perf_counter()
     result = yield
     if state is not None:

@@ -1,9 +1,9 @@
-"""Which exercise runs when: one after the other, or side by side when cores allow.
+"""Which exercises share a checker: all of them, in order, or one each side by side.
 
-In order, the next exercise's child starts while the current one runs and waits for its
-key, so its start-up (mostly importing torch) is hidden. Side by side, each of `jobs`
-threads waits on one exercise's children; an interruption reaches the main thread, which
-sets the run's Stop so every thread stops its child the same way.
+In order, one checker session grades every exercise, so torch is imported once for the
+checks (each exercise's worker imports it too, started one exercise ahead). Side by side,
+each of `jobs` threads waits on one exercise's session; an interruption reaches the main
+thread, which sets the run's Stop so every thread stops its checker the same way.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
-from grader.engine.runner import ExerciseRun, Progress, RunSettings, run_exercise, start_first
+from grader.engine.runner import ExerciseRun, Progress, RunSettings, run_session
 
 if TYPE_CHECKING:
     from grader.exercises import Exercise
@@ -25,30 +25,8 @@ def run_all(
 ) -> dict[str, ExerciseRun]:
     """Every exercise's run by name; those an interruption left out are missing."""
     if jobs <= 1 or len(exercises) <= 1:
-        return run_in_order(exercises, settings, progress)
+        return run_session(exercises, settings, progress)
     return run_side_by_side(exercises, settings, serialised(progress), jobs)
-
-
-def run_in_order(
-    exercises: tuple[Exercise, ...], settings: RunSettings, progress: Progress
-) -> dict[str, ExerciseRun]:
-    """One exercise after the other, each next child started early; stop at an interrupt."""
-    runs: dict[str, ExerciseRun] = {}
-    upcoming = start_first(exercises[0], settings) if exercises else None
-    try:
-        for index, exercise in enumerate(exercises):
-            current, upcoming = upcoming, None
-            if index + 1 < len(exercises):
-                upcoming = start_first(exercises[index + 1], settings)
-            runs[exercise.name] = run_exercise(exercise, settings, progress, first=current)
-            if runs[exercise.name].interrupted:
-                break
-    except KeyboardInterrupt as exc:  # between two exercises: the report says which were left
-        settings.stop.set(exc)
-    finally:
-        if upcoming is not None:
-            upcoming.discard()
-    return runs
 
 
 def run_side_by_side(
@@ -57,8 +35,8 @@ def run_side_by_side(
     """Up to `jobs` exercises at once; an interrupt stops them all and cancels the rest."""
     runs: dict[str, ExerciseRun] = {}
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="exercise") as pool:
-        futures: dict[Future[ExerciseRun], Exercise] = {
-            pool.submit(run_exercise, exercise, settings, progress): exercise
+        futures: dict[Future[dict[str, ExerciseRun]], Exercise] = {
+            pool.submit(run_session, (exercise,), settings, progress): exercise
             for exercise in exercises
         }
         pending = set(futures)
@@ -68,10 +46,10 @@ def run_side_by_side(
             except KeyboardInterrupt as exc:
                 settings.stop.set(exc)
                 pending = {future for future in pending if not future.cancel()}
-        for future, exercise in futures.items():
+        for future in futures:
             if not future.cancelled():
                 try:
-                    runs[exercise.name] = future.result()
+                    runs.update(future.result())
                 except BaseException as exc:
                     settings.stop.set(exc)  # the other threads stop before this is raised
                     raise

@@ -1,0 +1,126 @@
+"""The checker's state, kept on pytest's config.stash, and the workers it holds.
+
+Each exercise of a checker session gets its own worker; the session's first is started
+before pytest is imported (grader.engine.checker), the next two while the current
+exercise runs, and a worker is closed once its exercise is done.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import torch
+
+from grader.checks.helpers.training import Prepared
+from grader.data import Mnist, MnistError
+from grader.data import load as load_mnist
+from grader.engine.box import Spec
+from grader.engine.checker import Started
+from grader.engine.remote import Remote, Worker
+from grader.engine.submission import Submission, SubmissionError
+from grader.exercises import trains_on_mnist
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the parent asked for, read once from the command line."""
+
+    submission: Submission
+    results: Path
+    seed: int
+    threads: int
+    device: str
+    output_cap: int
+    data_dir: Path | None
+    data_problem: str
+    memory_mb: int | None
+
+
+@dataclass
+class State:
+    """Per-process state, kept on config.stash rather than in module globals."""
+
+    settings: Settings
+    channel: IO[str]
+    key: bytes = b""
+    exercises: list[str] = field(default_factory=list)
+    workers: dict[str, Worker] = field(default_factory=dict)
+    modules: dict[str, Remote | SubmissionError] = field(default_factory=dict)
+    mnist: Mnist | None = None
+    prepared: dict[str, Prepared] = field(default_factory=dict)
+
+    def upcoming(self, name: str) -> list[str]:
+        """The two exercises after `name` in this session: their workers start early, so
+        their torch imports use the cores that the current exercise's checks leave idle."""
+        index = self.exercises.index(name) if name in self.exercises else len(self.exercises)
+        return self.exercises[index + 1 : index + 3]
+
+    def prepare(self, mnist: Mnist, device: torch.device) -> Prepared:
+        """MNIST normalised on `device`, made once per process and device."""
+        key = str(device)
+        if key not in self.prepared:
+            self.prepared[key] = Prepared.from_mnist(mnist, device)
+        return self.prepared[key]
+
+
+def exercises_of(args: list[str]) -> list[str]:
+    """The exercises whose check modules this checker runs (paths under grader/checks)."""
+    names = [Path(arg.split("::", 1)[0]) for arg in args]
+    return list(dict.fromkeys(path.stem for path in names if path.parent.name == "checks"))
+
+
+def trains(state: State, name: str) -> bool:
+    """Whether this exercise's checks train on MNIST (and the parent passed it)."""
+    return state.settings.data_dir is not None and trains_on_mnist(name)
+
+
+def start_worker(state: State, name: str, started: Started | None = None) -> Worker:
+    """The exercise's worker: the one `python -m grader.engine.checker` started before pytest
+    (for the session's first exercise), or one started now, whose torch import overlaps
+    the checker's work."""
+    settings = state.settings
+    spec = Spec(
+        folder=settings.submission.folder,
+        exercise=name,
+        problem=settings.submission.problems().get(f"{name}.py", ""),
+        threads=settings.threads,
+        env=dict(os.environ),
+        memory_mb=settings.memory_mb,
+        device=settings.device,
+        trains=trains(state, name),
+    )
+    if started is not None and started.launched is not None and started.exercise == name:
+        state.workers[name] = Worker(spec, started.launched, started.workdir)
+    else:
+        state.workers[name] = worker = Worker(spec)
+        worker.start()
+    return state.workers[name]
+
+
+def move_to(state: State, name: str) -> None:
+    """A check of exercise `name` is next: the previous exercise's worker is closed (its
+    memory freed), this one's runs, and the next exercises' workers start importing torch."""
+    for other in [n for n in state.workers if n != name and n not in state.upcoming(name)]:
+        state.workers.pop(other).close()
+        state.modules.pop(other, None)
+    for needed in (name, *state.upcoming(name)):
+        if needed not in state.workers:
+            start_worker(state, needed)
+
+
+def preload(state: State, name: str) -> None:
+    """What the training checks need in the checker, made while the first worker starts:
+    MNIST read, and its test split on the device. Only when the session's first exercise
+    trains; later ones read it when their first check asks (the mnist fixture)."""
+    folder = state.settings.data_dir
+    cuda_missing = state.settings.device == "cuda" and not torch.cuda.is_available()
+    if folder is None or not trains(state, name) or cuda_missing:
+        return
+    try:
+        state.mnist = load_mnist(folder)
+    except MnistError:
+        return  # the mnist fixture reads again and reports the problem on each check
+    state.prepare(state.mnist, torch.device(state.settings.device))
