@@ -170,8 +170,8 @@ def emit(report: Report, fmt: Format, outputs: list[tuple[Format, Path]], verbos
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
-    help="Exercises graded side by side, each in its own checker process; with 1, one "
-    "checker grades them in turn [default: CPU cores // --threads].",
+    help="Checker processes side by side, the exercises dealt among them; with 1, one "
+    "checker grades them all in turn [default: CPU cores // --threads].",
 )
 @click.option(
     "--fail-under",

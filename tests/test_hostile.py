@@ -337,7 +337,7 @@ def test_unreadable_file(write_submission: Write) -> None:
 def test_interrupting_grade_writes_a_valid_report(
     write_submission: Write, tmp_path: Path, signal_name: str, code: int, jobs: int
 ) -> None:
-    """In order (the next exercise's child already started) or side by side (--jobs 2)."""
+    """In order (the next exercise's worker already started) or side by side (--jobs 2)."""
     body = f"import subprocess\nsubprocess.run(['sleep', '{TAG}'])\nreturn A[i]"
     folder = write_submission(
         {

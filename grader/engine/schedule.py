@@ -1,15 +1,16 @@
-"""Which exercises share a checker: all of them, in order, or one each side by side.
+"""Which exercises share a checker: all of them, in turn, or `jobs` groups side by side.
 
 In order, one checker session grades every exercise, so torch is imported once for the
-checks (each exercise's worker imports it too, started one exercise ahead). Side by side,
-each of `jobs` threads waits on one exercise's session; an interruption reaches the main
-thread, which sets the run's Stop so every thread stops its checker the same way.
+checks (each exercise's worker imports it too, started two exercises ahead). Side by
+side, the exercises are dealt in course order into `jobs` sessions, each waited on by
+one thread; an interruption reaches the main thread, which sets the run's Stop so every
+thread stops its checker the same way.
 """
 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
 from grader.engine.runner import ExerciseRun, Progress, RunSettings, run_session
@@ -32,13 +33,12 @@ def run_all(
 def run_side_by_side(
     exercises: tuple[Exercise, ...], settings: RunSettings, progress: Progress, jobs: int
 ) -> dict[str, ExerciseRun]:
-    """Up to `jobs` exercises at once; an interrupt stops them all and cancels the rest."""
+    """`jobs` sessions at once; an interrupt stops them all."""
     runs: dict[str, ExerciseRun] = {}
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="exercise") as pool:
-        futures: dict[Future[dict[str, ExerciseRun]], Exercise] = {
-            pool.submit(run_session, (exercise,), settings, progress): exercise
-            for exercise in exercises
-        }
+        futures = [
+            pool.submit(run_session, group, settings, progress) for group in dealt(exercises, jobs)
+        ]
         pending = set(futures)
         while pending:
             try:
@@ -54,6 +54,13 @@ def run_side_by_side(
                     settings.stop.set(exc)  # the other threads stop before this is raised
                     raise
     return runs
+
+
+def dealt(exercises: tuple[Exercise, ...], jobs: int) -> list[tuple[Exercise, ...]]:
+    """The exercises dealt in course order into `jobs` groups (one each when jobs allow):
+    a group is one checker, which imports torch once for all of its exercises."""
+    count = min(jobs, len(exercises))
+    return [exercises[start::count] for start in range(count)]
 
 
 def serialised(progress: Progress) -> Progress:
