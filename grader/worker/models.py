@@ -82,14 +82,22 @@ def hooked(model: nn.Module, chosen: list[nn.Module], x: Tensor) -> tuple[list[A
 
         return record
 
-    handles = [m.register_forward_hook(recorder(i)) for i, m in enumerate(chosen)]
+    out = run_hooked(model, [(m, recorder(i)) for i, m in enumerate(chosen)], x)
+    return [tuple(s) if s else None for s in seen], out
+
+
+def run_hooked(
+    model: nn.Module, hooks: Sequence[tuple[nn.Module, Callable[..., None]]], x: Tensor
+) -> Any:
+    """`model.eval()(x)` without gradients, with forward hooks that are removed whatever
+    the forward does."""
+    handles = [module.register_forward_hook(hook) for module, hook in hooks]
     try:
         with torch.no_grad():
-            out = model.eval()(x)
+            return model.eval()(x)
     finally:
         for handle in handles:
             handle.remove()
-    return [tuple(s) if s else None for s in seen], out
 
 
 def linear_calls(_: Any, model: nn.Module, x: Tensor) -> dict[str, Any]:
@@ -99,13 +107,8 @@ def linear_calls(_: Any, model: nn.Module, x: Tensor) -> dict[str, Any]:
     def record(_: nn.Module, given: tuple[Any, ...], out: Tensor) -> None:
         calls.append((given[0].detach().clone(), out.detach().clone()))
 
-    handles = [m.register_forward_hook(record) for m in model.modules() if isinstance(m, nn.Linear)]
-    try:
-        with torch.no_grad():
-            out = model.eval()(x)
-    finally:
-        for handle in handles:
-            handle.remove()
+    linears = [(m, record) for m in model.modules() if isinstance(m, nn.Linear)]
+    out = run_hooked(model, linears, x)
     return {"calls": calls, "out": out.detach() if isinstance(out, Tensor) else out}
 
 
