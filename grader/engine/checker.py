@@ -1,9 +1,9 @@
 """`python -m grader.engine.checker PYTEST-ARGS`: the checker process, trusted, never imports the
 submission.
 
-It starts the exercise's worker first (standard library only, a few milliseconds), so
-that the worker imports torch while the checker imports pytest and torch, then runs
-pytest in this process with the worker handed to the plugin.
+It starts the worker of the first exercise it grades (standard library only, a few
+milliseconds), so that the worker imports torch while the checker imports pytest and
+torch, then runs pytest in this process with the worker handed to the plugin.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""The pytest plugin that runs inside each child process (`-p grader.engine.plugin`).
+"""The pytest plugin that runs inside the checker process (`-p grader.engine.plugin`).
 
-It fixes seeds before every check, turns each test outcome into a CheckResult and
+It starts each exercise's worker in turn (grader.engine.state), fixes seeds before every
+check, turns each test outcome into a CheckResult and
 appends it as one JSON line to the results file the parent named. Lines are flushed
 one by one, so whatever the submission does later (os._exit, a hang), the results
 already written survive.
