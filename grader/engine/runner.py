@@ -105,7 +105,7 @@ class Session:
     exercises: tuple[Exercise, ...]
     settings: RunSettings
     progress: Progress
-    ledgers: dict[str, Ledger] = field(default_factory=dict)
+    ledgers: dict[str, Ledger] = field(init=False)
     env: Event = field(default_factory=dict)
     imports: dict[str, str] = field(default_factory=dict)
     interrupted: str = ""
@@ -151,20 +151,20 @@ def run_session(
     """Run the exercises' checks in checkers, one after another if need be, until every
     collected check has a status or grading is interrupted."""
     session = Session(tuple(exercises), settings, progress)
-    collecting = True
     try:
         while session.open():
-            attempt(session, collecting)
-            collecting = False
+            attempt(session)
     except KeyboardInterrupt as exc:
         settings.stop.set(exc)
         session.interrupt(exc.signal_name if isinstance(exc, Terminated) else "SIGINT")
     return session.runs()
 
 
-def attempt(session: Session, collecting: bool) -> None:
-    """One checker: run what is left, then settle what it left without a status."""
+def attempt(session: Session) -> None:
+    """One checker: run what is left, then settle what it left without a status. The first
+    one collects every check before any student code runs."""
     settings, open_ledgers = session.settings, session.open()
+    collecting = not any(ledger.collected for ledger in session.ledgers.values())
     watch = Watch(session, collecting, open_ledgers[0])
     sandbox = Sandbox(settings.limits, settings.keep_env, settings.submission)
     options = session_options([ledger.exercise for ledger in open_ledgers], settings)
@@ -185,7 +185,7 @@ def settle(session: Session, watch: Watch, child: ChildRun) -> None:
     for ledger in session.ledgers.values():
         if ledger is watch.current or (child.ended and ledger.missing):
             ledger.settle(child, watch.running, f"{label}/{ledger.exercise.name}.py")
-        ledger.forged += child.forged if ledger is watch.current else 0
+    watch.current.forged += child.forged
     for event in child.events:
         if event["event"] == "import" and event.get("problem"):
             session.imports.setdefault(str(event.get("exercise")), str(event["problem"]))

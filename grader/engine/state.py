@@ -103,12 +103,13 @@ def start_worker(state: State, name: str, started: Started | None = None) -> Wor
 def move_to(state: State, name: str) -> None:
     """A check of exercise `name` is next: the previous exercise's worker is closed (its
     memory freed), this one's runs, and the next exercises' workers start importing torch."""
-    for other in [n for n in state.workers if n != name and n not in state.upcoming(name)]:
+    needed = [name, *state.upcoming(name)]
+    for other in [n for n in state.workers if n not in needed]:
         state.workers.pop(other).close()
         state.modules.pop(other, None)
-    for needed in (name, *state.upcoming(name)):
-        if needed not in state.workers:
-            start_worker(state, needed)
+    for exercise in needed:
+        if exercise not in state.workers:
+            start_worker(state, exercise)
 
 
 def preload(state: State, name: str) -> None:
