@@ -1,9 +1,11 @@
-"""Start the worker in the strongest box the platform offers, and watch its memory.
+"""Start the worker in the strongest box the platform offers, and watch its resources.
 
-Boxes, strongest first: as root, new PID, mount and network namespaces (`unshare` from
-util-linux) around an unprivileged user id (`setpriv`); unprivileged, a user namespace
-with the same; else a plain process group. Every box keeps PR_SET_PDEATHSIG, rlimits
-and a scrubbed environment. The level used is recorded in the report's environment.
+Boxes, strongest first: as root, a file system of its own (bubblewrap, `grader.engine.seal`)
+with new PID, network, IPC and UTS namespaces around an unprivileged user id (`setpriv`);
+then the same namespaces without the private file system (`unshare`); unprivileged, bwrap in
+a user namespace, else `unshare` in one; else a plain process group. Every box keeps
+PR_SET_PDEATHSIG, rlimits, a scrubbed environment, and a watch on the memory and CPU of
+the worker's whole process tree. The level used is recorded in the report's environment.
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.engine.sandbox import user_tasks
+from grader.engine.seal import HOME as SEALED_HOME
+from grader.engine.seal import available as seal_available
+from grader.engine.seal import bwrap_prefix
 from grader.worker.lifetime import die_with_parent
 
 NAMESPACES = ("--pid", "--fork", "--kill-child", "--mount-proc", "--net")
 FIRST_UID = 200_000
-WATCH_S = 0.05
 DATA_HEADROOM_MB = 1024
-LEVELS = ("namespaces+user", "user", "namespaces", "process")
+LEVELS = ("sealed+user", "namespaces+user", "user", "sealed", "namespaces", "process")
 OUTPUT_LIMIT = 64 * 2**20
 
 
@@ -42,12 +46,21 @@ class Box:
 
     @property
     def own_user(self) -> bool:
-        return self.level in ("namespaces+user", "user")
+        return self.level in ("sealed+user", "namespaces+user", "user")
 
-    def prefix(self, uid: int) -> tuple[str, ...]:
-        """The command that starts a program in this box, under `uid` when it has one."""
+    @property
+    def sealed(self) -> bool:
+        """Whether the worker has a file system of its own (private scratch, nothing else)."""
+        return self.level.startswith("sealed")
+
+    def prefix(self, uid: int, folder: Path | None = None, gpu: bool = False) -> tuple[str, ...]:
+        """The command that starts a program in this box, under `uid` when it has one,
+        seeing the submission copy `folder` where the box has a file system of its own."""
         unshare, setpriv = shutil.which("unshare") or "unshare", shutil.which("setpriv") or ""
         drop = (setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--")
+        if self.sealed:
+            own = self.level == "sealed+user"
+            return (*bwrap_prefix(folder, user_namespace=not own, gpu=gpu), *(drop if own else ()))
         return {
             "namespaces+user": (unshare, *NAMESPACES, "--", *drop),
             "user": drop,
@@ -57,25 +70,30 @@ class Box:
 
 
 def candidates() -> list[Box]:
-    found = shutil.which("unshare"), shutil.which("setpriv")
+    found = shutil.which("unshare"), shutil.which("setpriv"), seal_available()
     if os.geteuid() == 0 and found[1]:
-        levels = ["namespaces+user", "user"] if found[0] else ["user"]
+        levels = ["sealed+user"] if found[2] else []
+        levels += ["namespaces+user", "user"] if found[0] else ["user"]
     else:
-        levels = ["namespaces"] if found[0] else []
+        levels = (["sealed"] if found[2] else []) + (["namespaces"] if found[0] else [])
     return [*(Box(level) for level in levels), Box("process")]
 
 
-@functools.lru_cache(maxsize=1)
-def strongest() -> Box:
-    """The first box in which the worker's Python can start and import the grader; or the
-    level named by GRADER_ISOLATION, to compare or to debug (the report records it)."""
+@functools.lru_cache(maxsize=2)
+def strongest(gpu: bool = False) -> Box:
+    """The first box in which the worker's Python can start and import the grader (and see
+    the GPU, when grading on one); or the level named by GRADER_ISOLATION, to compare or to
+    debug (the report records it)."""
     forced = os.environ.get("GRADER_ISOLATION", "")
     if forced in LEVELS:
         return Box(forced)
+    code = "import grader.worker.wire"
+    if gpu:
+        code += "; import torch; assert torch.cuda.is_available()"
     for box in candidates()[:-1]:
-        probe = [*box.prefix(FIRST_UID), sys.executable, "-c", "import grader.worker.wire"]
+        probe = [*box.prefix(FIRST_UID, gpu=gpu), sys.executable, "-c", code]
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            done = subprocess.run(probe, capture_output=True, timeout=20, cwd="/")
+            done = subprocess.run(probe, capture_output=True, timeout=60, cwd="/")
             if done.returncode == 0:
                 return box
     return candidates()[-1]
@@ -100,10 +118,14 @@ class Spec:
         once: the memory limit plus 1 GB for torch's own mappings (about 800 MB of data
         once imported, much of it never resident); not on a GPU (CUDA maps large private
         regions). `auto` counts as a GPU where the NVIDIA driver's device exists."""
-        gpu = self.device == "cuda" or (self.device == "auto" and Path("/dev/nvidiactl").exists())
-        if not self.memory_mb or gpu:
+        if not self.memory_mb or self.gpu:
             return None
         return self.memory_mb + DATA_HEADROOM_MB
+
+    @property
+    def gpu(self) -> bool:
+        """Whether the worker may use a GPU: `cuda`, or `auto` where NVIDIA's driver is."""
+        return self.device == "cuda" or (self.device == "auto" and Path("/dev/nvidiactl").exists())
 
 
 class Output:
@@ -152,13 +174,14 @@ def launch(spec: Spec, box: Box, workdir: Path) -> Launched:
     """Start `python -m grader.worker` for `spec` in `box`; its home and temporary files
     live in `workdir`, which it owns when it has a user id of its own."""
     uid = FIRST_UID + secrets.randbelow(1_000_000)  # workers cannot signal one another
-    home = workdir / "home"
-    home.mkdir(parents=True, exist_ok=True)
-    if box.own_user:
+    home = Path(SEALED_HOME) if box.sealed else workdir / "home"
+    if not box.sealed:
+        home.mkdir(parents=True, exist_ok=True)
+    if box.own_user and not box.sealed:
         os.chown(home, uid, uid)
     ours, theirs = socket.socketpair()
     command = [
-        *box.prefix(uid),
+        *box.prefix(uid, spec.folder, spec.gpu),
         sys.executable,
         "-m",
         "grader.worker",
@@ -178,7 +201,7 @@ def launch(spec: Spec, box: Box, workdir: Path) -> Launched:
     try:
         proc = subprocess.Popen(
             command,
-            cwd=home,
+            cwd="/" if box.sealed else home,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=write,
@@ -214,71 +237,3 @@ def worker_limits(box: Box, data_mb: int | None, extra_tasks: int = 512) -> Call
             resource.setrlimit(resource.RLIMIT_DATA, (data_mb * 2**20, data_mb * 2**20))
 
     return preexec
-
-
-def tree(pid: int) -> list[int]:
-    """`pid` and its descendants, from /proc/<pid>/task/*/children."""
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        with contextlib.suppress(OSError):
-            for task in Path(f"/proc/{current}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-    return found
-
-
-def resident_mb(pids: list[int], proportional: bool = False) -> float:
-    """Resident memory of these processes: RSS (cheap, from statm), or PSS (a page that
-    forked processes share counts once in all; smaps_rollup costs ~20 ms per process)."""
-    total_kb = 0
-    for pid in pids:
-        with contextlib.suppress(OSError, ValueError, IndexError, StopIteration):
-            total_kb += pss_kb(pid) if proportional else rss_kb(pid)
-    return total_kb / 1024
-
-
-def rss_kb(pid: int) -> int:
-    pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-def pss_kb(pid: int) -> int:
-    try:
-        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    except FileNotFoundError:
-        return rss_kb(pid)
-    line = next(line for line in text.splitlines() if line.startswith("Pss:"))
-    return int(line.split()[1])
-
-
-class MemoryWatch:
-    """Kill the worker's whole process tree when its resident memory passes the limit."""
-
-    def __init__(self, pid: int, limit_mb: int | None) -> None:
-        self.pid, self.limit_mb, self.exceeded = pid, limit_mb, False
-        self.done = threading.Event()
-        if limit_mb:
-            threading.Thread(target=self.watch, daemon=True).start()
-
-    def watch(self) -> None:
-        while not self.done.wait(WATCH_S) and Path(f"/proc/{self.pid}").exists():
-            pids = tree(self.pid)
-            over = self.limit_mb and resident_mb(pids) > self.limit_mb
-            if over and self.limit_mb and resident_mb(pids, proportional=True) > self.limit_mb:
-                self.exceeded = True
-                kill_tree(self.pid, pids)
-                return
-
-    def stop(self) -> None:
-        self.done.set()
-
-
-def kill_tree(pid: int, pids: list[int] | None = None) -> None:
-    """SIGKILL the worker's group and every descendant (a PID namespace dies with its
-    first process anyway; without one, descendants that left the group are found here)."""
-    for each in pids if pids is not None else tree(pid):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(each, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)

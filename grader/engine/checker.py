@@ -54,7 +54,7 @@ def early_worker(argv: list[str]) -> Started:
         trains=bool(known.grader_data_dir) and trains_on_mnist(name),
     )
     workdir = Path.cwd().parent / "worker"  # beside the checker's cwd, in its 0711 folder
-    return Started(launch(spec, strongest(), workdir), workdir, name)
+    return Started(launch(spec, strongest(spec.gpu), workdir), workdir, name)
 
 
 def main(argv: list[str]) -> int:

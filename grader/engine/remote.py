@@ -20,8 +20,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from grader.engine.box import Launched, MemoryWatch, Spec, kill_tree, launch, strongest
+from grader.engine.box import Launched, Spec, launch, strongest
 from grader.engine.guarded import rebuild_views, settle
+from grader.engine.watch import CpuShare, ResourceWatch, kill_tree
 from grader.worker.wire import (
     HANDLE,
     MAX_ANSWER,
@@ -61,19 +62,28 @@ class Worker:
     first one may have been started by `grade` itself (`adopted`), so that it imports
     torch while the checker does."""
 
-    def __init__(self, spec: Spec, adopted: Launched | None = None, workdir: Path | None = None):
-        self.spec, self.box = spec, strongest()
+    def __init__(
+        self,
+        spec: Spec,
+        adopted: Launched | None = None,
+        workdir: Path | None = None,
+        share: CpuShare | None = None,
+    ):
+        self.spec, self.box, self.share = spec, strongest(spec.gpu), share
         if workdir is None:
             workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
             workdir.chmod(0o711)  # the worker's own user id reaches its home inside
         self.workdir, self.current = workdir, adopted
-        self.watch = MemoryWatch(adopted.pid, spec.memory_mb) if adopted else None
+        self.watch = self.watching(adopted.pid) if adopted else None
         self.has_data = False
 
     def start(self) -> None:
         """Start a worker now; its import of torch runs while the checker goes on."""
         self.current = launch(self.spec, self.box, self.workdir)
-        self.watch = MemoryWatch(self.current.pid, self.spec.memory_mb)
+        self.watch = self.watching(self.current.pid)
+
+    def watching(self, pid: int) -> ResourceWatch:
+        return ResourceWatch(pid, self.spec.memory_mb, self.share, self.box.sealed)
 
     @property
     def sock(self) -> socket.socket | None:

@@ -21,6 +21,7 @@ from grader.engine.box import Spec
 from grader.engine.checker import Started
 from grader.engine.remote import Remote, Worker
 from grader.engine.submission import Submission, SubmissionError
+from grader.engine.watch import CpuShare
 from grader.exercises import trains_on_mnist
 
 
@@ -51,6 +52,10 @@ class State:
     modules: dict[str, Remote | SubmissionError] = field(default_factory=dict)
     mnist: Mnist | None = None
     prepared: dict[str, Prepared] = field(default_factory=dict)
+    cpu: CpuShare | None = None  # the cores student code may use, shared by the workers
+
+    def __post_init__(self) -> None:
+        self.cpu = CpuShare(self.settings.threads)
 
     def upcoming(self, name: str) -> list[str]:
         """The two exercises after `name` in this session: their workers start early, so
@@ -93,9 +98,9 @@ def start_worker(state: State, name: str, started: Started | None = None) -> Wor
         trains=trains(state, name),
     )
     if started is not None and started.launched is not None and started.exercise == name:
-        state.workers[name] = Worker(spec, started.launched, started.workdir)
+        state.workers[name] = Worker(spec, started.launched, started.workdir, state.cpu)
     else:
-        state.workers[name] = worker = Worker(spec)
+        state.workers[name] = worker = Worker(spec, share=state.cpu)
         worker.start()
     return state.workers[name]
 
