@@ -243,6 +243,14 @@ def main(
         return
     outputs = [*outputs, *([(Format.JSON, json_path)] if json_path else [])]
     report = guard(lambda: grade_and_write(path, options, Format(fmt), outputs, verbose))
+    faults = [c.id for c in report.checks() if c.details.get("grader_fault")]
+    if faults:
+        click.echo(
+            f"grade: internal error: {len(faults)} check(s) failed through no fault of the "
+            f"submission ({', '.join(faults[:3])}): grade again",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)
     if fail_under is not None and report.percent < fail_under:
         click.echo(
             f"grade: score {report.percent:.1f} % is under --fail-under {fail_under:g} %", err=True

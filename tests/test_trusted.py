@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from grader import __file__ as GRADER_INIT
+from grader.engine.box import LEVELS
 from tests.conftest import (
     EXERCISES,
     MNIST_ROOT,
@@ -34,7 +36,7 @@ from tests.conftest import (
 CANARY = "canary-7f3a9c"
 TAG = "attack-5151"
 SECRETS = {"GITHUB_TOKEN": f"ghp_{CANARY}", "ACTIONS_RUNTIME_TOKEN": CANARY, "MY_SECRET": CANARY}
-STRONG = {"namespaces+user", "namespaces"}
+STRONG = {"sealed+user", "namespaces+user", "sealed", "namespaces"}
 AS_ROOT = os.geteuid() == 0
 
 
@@ -231,8 +233,9 @@ def test_an_escaped_daemon_dies_with_the_run(tmp_path: Path) -> None:
     honest_zero(graded)
     if graded.isolation not in STRONG:
         pytest.skip(f"isolation {graded.isolation!r}: no PID namespace to end the daemon")
-    assert witness.exists(), "the daemon never ran"
-    size = witness.stat().st_size
+    if not graded.isolation.startswith("sealed"):  # a sealed daemon cannot see the witness
+        assert witness.exists(), "the daemon never ran"
+    size = witness.stat().st_size if witness.exists() else 0
     settled(graded, tmp_path)
     assert witness.stat().st_size == size, "the daemon outlived grade"
 
@@ -257,7 +260,7 @@ def test_the_grader_install_and_the_data_stay_unwritten(tmp_path: Path) -> None:
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in checks.glob("*.py")}
     graded = grade(tmp_path, stub_with(attack))
     honest_zero(graded)
-    assert graded.isolation in {"namespaces+user", "user"}
+    assert graded.isolation in {"sealed+user", "namespaces+user", "user"}
     assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in checks.glob("*.py")} == before
     assert not (raw / "train-labels-idx1-ubyte").exists()
 
@@ -293,7 +296,9 @@ def test_a_memory_limit_of_1024_mb_still_grades(tmp_path: Path) -> None:
 def test_the_report_records_the_isolation_level(tmp_path: Path) -> None:
     graded = grade(tmp_path, (SOLUTIONS / "tensors.py").read_text())
     expected = "namespaces+user" if AS_ROOT and Path("/usr/bin/unshare").exists() else None
-    assert graded.isolation in {"namespaces+user", "user", "namespaces", "process"}
+    if AS_ROOT and shutil.which("bwrap"):
+        expected = "sealed+user"
+    assert graded.isolation in set(LEVELS)
     if expected:
         assert graded.isolation == expected
 

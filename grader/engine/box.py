@@ -168,6 +168,7 @@ class Launched:
     sock: socket.socket
     output: Output
     proc: subprocess.Popen[bytes] | None = None
+    ready: bool = False  # its first frame came: student code may run in it from then on
 
 
 def launch(spec: Spec, box: Box, workdir: Path) -> Launched:

@@ -27,6 +27,7 @@ from grader.engine.sandbox import (
     apply_limits,
     copy_submission,
     kill_all,
+    remove_tree,
     scrubbed_env,
 )
 from grader.errors import Terminated
@@ -118,33 +119,55 @@ def tail(path: Path, size: int) -> str:
         return ""
 
 
+# A result line is a few KB (messages and output are capped in the checker).
+READ_CAP = 4 * 2**20
+
+
 class Channel:
     """The results file, read incrementally; unsigned lines are counted, not trusted."""
 
     def __init__(self, path: Path, key: bytes, on_event: Callable[[Event], None]) -> None:
         self.path, self.key, self.on_event = path, key, on_event
-        self.offset, self.forged = 0, 0
+        self.offset, self.forged, self.skipping = 0, 0, False
         self.events: list[Event] = []
 
     def drain(self) -> None:
         """Hand every complete new line to on_event, one at a time: an interrupt raised
-        inside on_event loses no line, since the offset moves past a line only once read."""
+        inside on_event loses no line, since the offset moves past a line only once read.
+        At most READ_CAP bytes are read at a time; a line longer than that is refused
+        (counted as forged) without ever being held whole."""
+        while (data := self.read()) is not None:
+            *complete, rest = data.split(b"\n")
+            if not complete:
+                if len(rest) < READ_CAP:
+                    return
+                self.offset += len(rest)  # part of an oversized line: drop it
+                self.skipping = True
+                continue
+            for raw in complete:
+                self.offset += len(raw) + 1
+                if self.skipping:
+                    self.skipping, self.forged = False, self.forged + 1
+                    continue
+                self.take(raw)
+
+    def read(self) -> bytes | None:
         try:
             with self.path.open("rb") as handle:
                 handle.seek(self.offset)
-                data = handle.read()
+                data = handle.read(READ_CAP)
         except FileNotFoundError:
+            return None
+        return data or None
+
+    def take(self, raw: bytes) -> None:
+        line = raw.decode("utf-8", errors="replace").strip()
+        event = channel.decode(self.key, line) if line else None
+        if event is None:
+            self.forged += bool(line)
             return
-        *complete, _unfinished = data.split(b"\n")
-        for raw in complete:
-            self.offset += len(raw) + 1
-            line = raw.decode("utf-8", errors="replace").strip()
-            event = channel.decode(self.key, line) if line else None
-            if event is None:
-                self.forged += bool(line)
-                continue
-            self.events.append(event)
-            self.on_event(event)
+        self.events.append(event)
+        self.on_event(event)
 
     @property
     def finished(self) -> int | None:
@@ -204,8 +227,7 @@ class Child:
     ) -> None:
         self.key, self.token = channel.new_key(), secrets.token_hex(8)
         self.closed = False
-        self.tmp = tempfile.TemporaryDirectory(prefix="grade-")
-        self.workdir = Path(self.tmp.name)
+        self.workdir = Path(tempfile.mkdtemp(prefix="grade-"))
         (self.workdir / "cwd").mkdir()
         self.workdir.chmod(0o711)  # the worker, under another user id, reads the copy in cwd
         self.results_path = self.workdir / "results.jsonl"
@@ -227,7 +249,7 @@ class Child:
                 )
         except BaseException:
             self.close_pipe()
-            self.tmp.cleanup()
+            remove_tree(self.workdir)
             raise
         finally:
             os.close(read_fd)
@@ -262,7 +284,7 @@ class Child:
             self.close()
             results.drain()  # what the child wrote before it ended or was stopped counts
         log_text = tail(self.workdir / "pytest.log", LOG_TAIL)
-        self.tmp.cleanup()
+        remove_tree(self.workdir)
         finished = results.finished
         return ChildRun(
             tuple(results.events),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from grader.engine.remote import StudentError, WorkerGone
+from grader.engine.remote import GraderFault, StudentError, WorkerGone
 from grader.engine.report import Status
 from grader.engine.submission import (
     FAIL_EXCEPTION,
@@ -32,6 +32,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 class Outcome:
     status: Status
     message: str
+    grader_fault: bool = False  # the grader or the machine failed, not the student's code
 
 
 def classify(
@@ -42,6 +43,8 @@ def classify(
         return Outcome(exc.status, exc.message)
     if isinstance(exc, StudentError):
         return from_worker(submission, exc, memory_mb)
+    if isinstance(exc, GraderFault):
+        return Outcome(Status.ERROR, f"grader error, not your code: {exc}", grader_fault=True)
     if isinstance(exc, WorkerGone):
         return Outcome(Status.ERROR, str(exc))
     if is_timeout(exc):

@@ -27,6 +27,7 @@ from grader.engine.checker import Started
 from grader.engine.outcome import Outcome, cap_output, classify
 from grader.engine.remote import Remote, StudentError, WorkerGone
 from grader.engine.report import CheckResult, Status
+from grader.engine.sanitise import MESSAGE_CAP
 from grader.engine.state import Settings, State, exercises_of, move_to, preload, start_worker
 from grader.engine.submission import Submission, SubmissionError, is_timeout
 
@@ -292,6 +293,8 @@ def build_result(item: pytest.Item, settings: Settings, duration: float) -> Chec
         outcome = Outcome(Status.FAILED, message)
         score = round(possible * fraction, 4)
     details: dict[str, Any] = dict(item.user_properties)
+    if outcome.grader_fault:
+        details["grader_fault"] = True  # grade exits 3: the run must be repeated
     if TRACEBACK in item.stash and outcome.status is not Status.SKIPPED:
         details["traceback"] = cap_output(item.stash[TRACEBACK], 4 * settings.output_cap)
     return CheckResult(
@@ -300,7 +303,7 @@ def build_result(item: pytest.Item, settings: Settings, duration: float) -> Chec
         status=outcome.status,
         score=score,
         max_score=possible,
-        message=outcome.message,
+        message=cap_output(outcome.message, MESSAGE_CAP),
         duration_s=round(duration, 4),
         output=cap_output(item.stash.get(OUTPUT, ""), settings.output_cap),
         details=details,

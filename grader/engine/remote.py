@@ -22,11 +22,14 @@ from torch import Tensor
 
 from grader.engine.box import Launched, Spec, launch, strongest
 from grader.engine.guarded import rebuild_views, settle
+from grader.engine.sandbox import remove_tree
+from grader.engine.submission import is_timeout
 from grader.engine.watch import CpuShare, ResourceWatch, kill_tree
 from grader.worker.wire import (
     HANDLE,
     MAX_ANSWER,
     NUMPY,
+    READY,
     ChannelClosed,
     Ref,
     TooLarge,
@@ -57,6 +60,11 @@ class WorkerGone(Exception):
     """The worker process ended (student code exited, crashed or was killed)."""
 
 
+class GraderFault(Exception):
+    """The worker failed before any student code ran in it: the grader's or the machine's
+    fault (a lost folder, torch failing to import, no memory to start), never the student's."""
+
+
 class Worker:
     """One worker process for one exercise; started again after it dies or hangs. The
     first one may have been started by `grade` itself (`adopted`), so that it imports
@@ -70,6 +78,7 @@ class Worker:
         share: CpuShare | None = None,
     ):
         self.spec, self.box, self.share = spec, strongest(spec.gpu), share
+        self.owns_workdir = workdir is None
         if workdir is None:
             workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
             workdir.chmod(0o711)  # the worker's own user id reaches its home inside
@@ -101,6 +110,8 @@ class Worker:
             self.start()
         assert self.current is not None
         sock = self.current.sock
+        if not self.current.ready:
+            self.await_ready()
         try:
             send(sock, pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
             answer = load(recv(sock, MAX_ANSWER))
@@ -117,6 +128,27 @@ class Worker:
             failure = {str(k): str(v) for k, v in dict(answer["failure"]).items()}
             raise (MissingName if failure.get("kind") == "missing" else StudentError)(failure)
         return answer
+
+    def await_ready(self) -> None:
+        """Wait for the worker's first frame, sent before it imports student code."""
+        assert self.current is not None
+        try:
+            frame = recv(self.current.sock, len(READY))
+        except BaseException as exc:
+            started = isinstance(exc, ChannelClosed | OSError | TooLarge) or is_timeout(exc)
+            output = self.output_text().strip()[-1500:]
+            self.stop()
+            if not started:
+                raise  # Ctrl-C, a termination signal: not the worker's doing
+            why = "it did not start in time" if is_timeout(exc) else "it ended while starting"
+            detail = f"; it printed:\n{output}" if output else ""
+            raise GraderFault(
+                f"the worker process failed before your code ran: {why}{detail}"
+            ) from None
+        if frame != READY:
+            self.stop()
+            raise GraderFault("the worker process sent an unexpected first message")
+        self.current.ready = True
 
     def gone(self) -> WorkerGone:
         assert self.current is not None and self.watch is not None
@@ -145,7 +177,10 @@ class Worker:
         self.current, self.has_data = None, False
 
     def close(self) -> None:
+        """Stop the worker and remove the folder made for it (its home outside a sealed box)."""
         self.stop()
+        if self.owns_workdir:
+            remove_tree(self.workdir)
 
     def mark_output(self) -> None:
         """Start collecting what the worker prints for a new check."""

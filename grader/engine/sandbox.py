@@ -13,6 +13,7 @@ import os
 import resource
 import shutil
 import signal
+import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,8 @@ PROBLEMS_FILE = ".grader-problems.json"
 MAX_COPY_BYTES = 50 * 1024 * 1024
 MAX_COPY_FILES = 1_000
 DEFAULT_MEMORY_MB = 4096
+# The checker holds torch (about 1 GB of data segment once imported), MNIST and a network.
+CHECKER_HEADROOM_MB = 2048
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ def apply_limits(limits: Limits) -> Callable[[], None]:
     to what the user runs now (counted here, before the fork).
     """
     tasks = user_tasks() + limits.extra_tasks
+    # no data limit where a GPU may be used: CUDA maps large private regions it never fills
+    data = (limits.memory_mb or 0) and not Path("/dev/nvidiactl").exists()
 
     def preexec() -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, set())  # grade blocks some in its threads
@@ -91,6 +96,9 @@ def apply_limits(limits: Limits) -> Callable[[], None]:
         resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if data and limits.memory_mb:
+            size = (limits.memory_mb + CHECKER_HEADROOM_MB) * 2**20
+            resource.setrlimit(resource.RLIMIT_DATA, (size, size))
 
     return preexec
 
@@ -137,6 +145,24 @@ def kill_all(pgid: int, token: str) -> None:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a folder that student code may have filled (thousands of nested folders,
+    names too long for one path, files of another user id): coreutils' `rm`, which walks
+    with file descriptors and no recursion limit, then Python's rmtree for what is left.
+    Never raises: a left-over folder is not worth a lost report."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(
+            ["rm", "-rf", "--one-file-system", "--", str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+        )
+    with contextlib.suppress(Exception):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def hidden(name: str) -> bool:

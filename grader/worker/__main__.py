@@ -19,7 +19,7 @@ import torch
 from grader.worker.lifetime import die_with_parent
 from grader.worker.load import Folder, import_exercise
 from grader.worker.serve import Session, reseed, serve
-from grader.worker.wire import ChannelClosed
+from grader.worker.wire import READY, ChannelClosed, send
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = Folder(options.folder.resolve())
     reseed(options.seed)
     owner = os.getpid()
+    send(sock, READY)  # from here on, what happens to this process may be student code
     module = import_exercise(folder, options.exercise, options.problem)
     with contextlib.suppress(ChannelClosed, BrokenPipeError, ConnectionResetError):
         serve(sock, Session(folder, module, owner))

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 
 HEADER = struct.Struct("!Q")
 MAX_FRAME = 512 * 2**20
-MAX_ANSWER = 256 * 2**20  # the largest answer a check needs is a few MB
+MAX_ANSWER = 32 * 2**20  # the largest answer a check needs is a few MB
 HANDLE = "__grader_handle__"
 NUMPY = "__grader_numpy__"
+# The worker's first frame, sent before it imports student code: a worker that ends before
+# sending it failed on its own (the grader's fault, or the machine's), never the student's.
+READY = b"ready"
 
 
 @dataclass(frozen=True)

@@ -112,10 +112,20 @@ class Measure:
             "your model's predictions on the test images (its layers differ from the course's)"
         )
         predicted = probe(self.module, "predict", self.model, self.test.images)
-        correct = int(
-            (torch.as_tensor(predicted).to(self.test.labels.device) == self.test.labels).sum()
-        )
-        return correct / len(self.test)
+        return prediction_accuracy(predicted, self.test.labels)
+
+
+def prediction_accuracy(predicted: object, labels: Tensor) -> float:
+    """The fraction of labels predicted, from an integer tensor of exactly one prediction
+    per test image; anything else (another shape that would broadcast, floats, a list)
+    scores 0, so no tensor can make the comparison count more than once per image."""
+    if (
+        not isinstance(predicted, Tensor)
+        or predicted.shape != labels.shape
+        or predicted.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8)
+    ):
+        return 0.0
+    return int((predicted.to(labels.device, torch.int64) == labels).sum()) / len(labels)
 
 
 @dataclass(frozen=True)
