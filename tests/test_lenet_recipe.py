@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
 
 from grader import data
+from grader.checks.helpers.cnn import CourseLeNet
 from grader.checks.helpers.training import Prepared, Trainer
 from grader.checks.lenet import TARGET, train_and_score
-from grader.engine.remote import Remote, Spec, Worker
-from tests.conftest import SOLUTIONS
 
 SEEDS = range(10)
-
-
-@pytest.fixture(scope="module")
-def worker() -> Iterator[Worker]:
-    """A real worker serving the solution's lenet.py, as in a grading run."""
-    spec = Spec(SOLUTIONS.resolve(), "lenet", "", 2, dict(os.environ), None)
-    worker = Worker(spec)
-    yield worker
-    worker.close()
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +22,15 @@ def prepared(mnist_root: Path) -> Prepared:
 
 
 def test_course_lenet_reaches_98_percent_at_every_seed(
-    prepared: Prepared, worker: Worker, record_property: Callable[[str, object], None]
+    prepared: Prepared, record_property: Callable[[str, object], None]
 ) -> None:
-    """The check's exact training (train_and_score), seeds 0 to 9, with the spread recorded."""
+    """The check's exact training (train_and_score) of the course's LeNet, seeds 0 to 9,
+    with the spread recorded."""
     credits: list[tuple[float, str]] = []
     runs = []
     for seed in SEEDS:
-        worker.request("seed", seed)
-        lenet = worker.ask("module")
-        assert isinstance(lenet, Remote)
         trainer = Trainer(prepared, seed, lambda f, m: credits.append((f, m)), print, print)
-        runs.append(train_and_score(lenet, lenet.LeNet(), trainer))
+        runs.append(train_and_score(CourseLeNet(), trainer))
     spread = {
         "accuracy_min": min(r.accuracy for r in runs),
         "accuracy_max": max(r.accuracy for r in runs),

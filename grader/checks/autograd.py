@@ -43,6 +43,7 @@ from grader.checks.helpers.gradients import (
     sign_flipped,
     transposed,
 )
+from grader.checks.helpers.source import AUTOGRAD_CALLS, source_of
 from grader.engine.fixtures import exercise_fixture
 from grader.engine.guarded import changed_in_place
 from grader.engine.remote import Remote, StudentError, probe
@@ -174,6 +175,12 @@ class TestDescentStep:
 NO_AUTOGRAD = "without autograd: the docstring asks you to compute it yourself"
 
 
+def assert_without_autograd(autograd: Remote, name: str) -> None:
+    """The submitted source of `name` (and its helpers) calls nothing of autograd."""
+    found = source_of(autograd).calls(name, *AUTOGRAD_CALLS)
+    assert not found, f"{name}: {NO_AUTOGRAD} (the source calls backward or autograd.grad)"
+
+
 class TestGradientsByHand:
     @pytest.mark.points(0.5)
     @pytest.mark.parametrize("name", list(FUNCTIONS))
@@ -186,6 +193,7 @@ class TestGradientsByHand:
         assert not run["backward"] and not run["tracked"], (
             f"numerical_gradient: {NO_AUTOGRAD} (no backward)"
         )
+        assert_without_autograd(autograd, "numerical_gradient")
         tensor = plain(run["value"], f"numerical_gradient({name})")
         if close(tensor, differences(f, x, eps, central=False), GRADIENT):
             pytest.fail(
@@ -215,6 +223,7 @@ class TestGradientsByHand:
         assert not run["backward"], (
             f"softmax_regression_gradients: {NO_AUTOGRAD} by hand (no backward)"
         )
+        assert_without_autograd(autograd, "softmax_regression_gradients")
         assert isinstance(got, tuple | list) and len(got) == 2, (
             f"softmax_regression_gradients: expected (dW, db), got {type_name(got)}"
         )
@@ -249,8 +258,10 @@ class TestCustomFunction:
     @pytest.mark.points(1)
     def test_linear_saves_for_backward(self, autograd: Remote) -> None:
         """LinearFunction saves its tensors with save_for_backward"""
-        run = forward(autograd, "LinearFunction", *self.linear_inputs())
-        assert_saved_properly(run, "LinearFunction")
+        inputs = self.linear_inputs()
+        run = forward(autograd, "LinearFunction", *inputs)
+        assert_tensor(run["out"], F.linear(*inputs), "LinearFunction.forward", tol=FLOAT64)
+        assert_saved_properly(run, "LinearFunction", source_of(autograd))
 
     def linear_gradients(
         self, autograd: Remote, raw_shapes: bool = True
@@ -289,7 +300,7 @@ class TestCustomFunction:
         x = leaf(3, 4)
         run = forward(autograd, "SigmoidFunction", x)
         assert_tensor(run["out"], torch.sigmoid(x), "SigmoidFunction.forward", tol=FLOAT64)
-        assert_saved_properly(run, "SigmoidFunction")
+        assert_saved_properly(run, "SigmoidFunction", source_of(autograd))
 
     @pytest.mark.points(2)
     def test_sigmoid_backward(self, autograd: Remote) -> None:
@@ -316,6 +327,13 @@ class TestCustomFunction:
             "need float64 (dtype=torch.float64), float32 is too coarse"
         )
         assert run["seen"], "gradcheck_linear: torch.autograd.gradcheck was never called"
+        source = source_of(autograd)
+        assert source.calls("gradcheck_linear", "gradcheck"), (
+            "gradcheck_linear: the source never calls torch.autograd.gradcheck"
+        )
+        assert source.mentions("gradcheck_linear", "float64", "double"), (
+            "gradcheck_linear: the source never asks for float64 inputs (dtype=torch.float64)"
+        )
         verdict = run["verdict"]
         assert verdict is True, f"gradcheck_linear: expected True, got {verdict!r}"
 

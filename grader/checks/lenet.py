@@ -23,15 +23,16 @@ from grader.checks.helpers.architecture import (
     unused_layers,
 )
 from grader.checks.helpers.assertions import assert_shape, plain_value, type_name
-from grader.checks.helpers.cnn import (
-    SPEC,
-    Between,
-    CourseLeNet,
-    describe_between,
-    diagnose_layers,
-    reference_table,
+from grader.checks.helpers.cnn import SPEC, diagnose_layers, pooled_shape, reference_table
+from grader.checks.helpers.training import Recipe, Target, Trainer, TrainingRecord
+from grader.checks.helpers.variants import (
+    Claims,
+    Variant,
+    assert_varies,
+    seed_now,
+    unverified,
+    verified,
 )
-from grader.checks.helpers.training import Target, Trainer, TrainingRecord
 from grader.engine.fixtures import exercise_fixture
 from grader.engine.remote import Remote
 
@@ -60,6 +61,18 @@ def rows_of(lenet: Remote) -> tuple[Remote, list[LayerRow]]:
     return model, summary_rows(model, (BATCH, 1, 28, 28), CPU)
 
 
+def verified_lenet(lenet: Remote, model: Remote) -> tuple[Claims, Variant | None]:
+    """What the worker says about the student's LeNet, and the network it describes once
+    the student's model reproduced it on the checker's weights and inputs."""
+    return verified(lenet, model, (1, 28, 28), ("conv1", "conv2", "fc1"), seed_now())
+
+
+def assert_verified(lenet: Remote, model: Remote, what: str) -> Claims:
+    claims, variant = verified_lenet(lenet, model)
+    assert variant is not None, unverified(what, claims)
+    return claims
+
+
 class TestForward:
     @pytest.mark.points(1)
     def test_output_shape(self, lenet: Remote) -> None:
@@ -72,6 +85,7 @@ class TestForward:
         seen = activations.linear_calls(model, torch.randn(16, 1, 28, 28))
         problem = activations.logits_problem(seen, "LeNet")
         assert not problem, problem
+        assert_varies(model, "LeNet", (1, 28, 28))
 
     @pytest.mark.points(1)
     def test_rows_independent(self, lenet: Remote) -> None:
@@ -84,6 +98,7 @@ class TestForward:
             "LeNet: row i of model(X) differs from model(X[i:i+1]): flatten each image with "
             "x.flatten(1) or x.view(x.shape[0], -1), never across the batch"
         )
+        assert_varies(model, "LeNet", (1, 28, 28))
 
 
 class TestArchitecture:
@@ -99,6 +114,7 @@ class TestArchitecture:
                 "LeNet: the trainable parameters per layer differ from the course's "
                 f"network\n{diagnose_layers(model, got, expected)}"
             )
+        assert_verified(lenet, model, "LeNet's layers")
 
     @pytest.mark.points(2)
     def test_output_shapes(self, lenet: Remote) -> None:
@@ -114,19 +130,27 @@ class TestArchitecture:
                 f"LeNet: layer output shapes (batch of {BATCH}) differ from the "
                 f"course's network\n{diagnose_layers(model, got, expected)}"
             )
+        assert_verified(lenet, model, "LeNet's output shapes")
 
     @pytest.mark.points(1)
     def test_max_pooling(self, lenet: Remote) -> None:
         """2x2 max pooling follows each convolutional layer"""
-        between = describe_between(lenet.LeNet())
-        for gap in between[:2]:
+        model = lenet.LeNet()
+        claims, variant = verified_lenet(lenet, model)
+        assert len(claims.gaps) >= 2, "LeNet: expected two conv layers, each followed by pooling"
+        for gap in claims.gaps[:2]:
             assert gap.pool == "max", f"LeNet: after {gap.after}: {gap.advice_pool()}"
+        assert variant is not None, unverified("LeNet's pooling", claims)
 
     @pytest.mark.points(1)
     def test_relu(self, lenet: Remote) -> None:
         """ReLU follows conv1, conv2 and the hidden layer"""
-        for gap in describe_between(lenet.LeNet()):
+        model = lenet.LeNet()
+        claims, variant = verified_lenet(lenet, model)
+        assert len(claims.gaps) == 3, "LeNet: expected conv1, conv2, fc1 and fc2 in forward"
+        for gap in claims.gaps:
             assert gap.activation == "relu", f"LeNet: after {gap.after}: {gap.advice_activation()}"
+        assert variant is not None, unverified("LeNet's activations", claims)
 
     @pytest.mark.points(1)
     def test_no_unused_layers(self, lenet: Remote) -> None:
@@ -137,12 +161,13 @@ class TestArchitecture:
             f"LeNet: {', '.join(unused)} defined in __init__ but never used in forward; "
             "remove it or use it (it adds parameters that are never trained)"
         )
+        assert_verified(lenet, model, "LeNet's layers")
 
 
 def truth(batch: int) -> dict[str, dict[str, Any]]:
     """The answers to the course's questions, from torchinfo on the course's SPEC."""
     rows = reference_table(batch)
-    pooled = {f"pool{i + 1}": Between.pooled_shape(rows[i].output) for i in range(2)}
+    pooled = {f"pool{i + 1}": pooled_shape(rows[i].output) for i in range(2)}
     return {
         "filters": {s.label: s.attrs["out_channels"] for s in SPEC if "out_channels" in s.attrs},
         "trainable_parameters": {s.label: r.params for s, r in zip(SPEC, rows, strict=True)},
@@ -183,17 +208,21 @@ class TestQuestions:
 # (tests/test_lenet_recipe.py). Batch 64 trains 1.2x more samples per second than 128 on
 # the CPU, and its extra steps need fewer samples.
 TARGET = Target("LeNet", threshold=0.98, floor=0.90, max_epochs=2, batch_size=64, chunk=20_000)
-MAX_LR = 0.08
+RECIPE = Recipe("the grader's one-cycle SGD recipe", max_lr=0.08)
 
 
-def train_and_score(lenet: Remote, model: Remote, trainer: Trainer) -> TrainingRecord:
+def train_and_score(network: torch.nn.Module, trainer: Trainer) -> TrainingRecord:
     """The trained-accuracy check's training, also used by the tests of the recipe."""
-    recipe = {"recipe": "one_cycle", "max_lr": MAX_LR}
-    return trainer.score(lenet, model, recipe, TARGET, CourseLeNet())
+    return trainer.score(network, RECIPE, TARGET)
 
 
 class TestTrainedAccuracy:
     @pytest.mark.points(5)
     def test_reaches_98_percent(self, lenet: Remote, trainer: Trainer) -> None:
         """LeNet reaches 98 % test accuracy within 2 epochs of the grader's training"""
-        train_and_score(lenet, lenet.LeNet(), trainer)
+        claims, variant = verified_lenet(lenet, lenet.LeNet())
+        assert variant is not None, (
+            f"{unverified('LeNet', claims)}; the grader trains the network it verified, "
+            "from its own weights"
+        )
+        train_and_score(variant, trainer)

@@ -26,7 +26,15 @@ from grader.checks.helpers.assertions import (
     type_name,
 )
 from grader.checks.helpers.loaders import Loader
-from grader.checks.helpers.training import Target, Trainer
+from grader.checks.helpers.source import NO_GRAD_CALLS, source_of
+from grader.checks.helpers.training import Recipe, Target, Trainer
+from grader.checks.helpers.variants import (
+    Variant,
+    assert_varies,
+    seed_now,
+    unverified,
+    verified,
+)
 from grader.engine.fixtures import exercise_fixture
 from grader.engine.remote import Remote, probe
 from grader.worker.training import MEAN, STD
@@ -35,6 +43,7 @@ mlp = exercise_fixture("mlp")
 
 LOGREG_LAYERS = [("linear", 7_850)]
 MLP_LAYERS = [("hidden", 235_500), ("output", 3_010)]
+CPU = torch.device("cpu")
 
 
 def fake_images(n: int) -> tuple[Tensor, Tensor]:
@@ -142,6 +151,14 @@ def check_outputs(model: Remote, what: str) -> None:
         activations.linear_calls(model, torch.randn(64, 1, 28, 28)), what
     )
     assert not problem, problem
+    assert_varies(model, what, (1, 28, 28))
+
+
+def assert_verified(mlp: Remote, model: Remote, what: str) -> Variant:
+    """The network the worker describes, once the student's model reproduced it."""
+    claims, variant = verified(mlp, model, (1, 28, 28), ("hidden",), seed_now())
+    assert variant is not None, unverified(what, claims)
+    return variant
 
 
 def check_rows_independent(model: Remote, what: str) -> None:
@@ -155,6 +172,7 @@ def check_rows_independent(model: Remote, what: str) -> None:
         f"{what}: row i of model(X) differs from model(X[i:i+1]): the flatten mixes samples "
         "of the batch; flatten each image with x.reshape(x.shape[0], -1) or x.flatten(1)"
     )
+    assert_varies(model, what, (1, 28, 28))
 
 
 class TestLogRegression:
@@ -167,9 +185,9 @@ class TestLogRegression:
     @pytest.mark.points(1)
     def test_parameters(self, mlp: Remote) -> None:
         """LogRegression has one linear layer of 7,850 parameters (torchinfo)"""
-        assert_param_layers(
-            mlp.LogRegression(), LOGREG_LAYERS, (1, 1, 28, 28), "LogRegression", torch.device("cpu")
-        )
+        model = mlp.LogRegression()
+        assert_param_layers(model, LOGREG_LAYERS, (1, 1, 28, 28), "LogRegression", CPU)
+        assert_verified(mlp, model, "LogRegression's layer")
 
     @pytest.mark.points(1)
     def test_rows_independent(self, mlp: Remote) -> None:
@@ -186,7 +204,9 @@ class TestMLP:
     @pytest.mark.points(2)
     def test_parameters(self, mlp: Remote) -> None:
         """MLP has layers of 235,500 and 3,010 parameters (torchinfo)"""
-        assert_param_layers(mlp.MLP(), MLP_LAYERS, (1, 1, 28, 28), "MLP", torch.device("cpu"))
+        model = mlp.MLP()
+        assert_param_layers(model, MLP_LAYERS, (1, 1, 28, 28), "MLP", CPU)
+        assert_verified(mlp, model, "MLP's layers")
 
     @pytest.mark.points(1)
     def test_rows_independent(self, mlp: Remote) -> None:
@@ -205,6 +225,7 @@ class TestMLP:
         assert found == "relu", (
             f"MLP: after the hidden layer: {activations.activation_advice(found)}"
         )
+        assert_verified(mlp, mlp.MLP(), "MLP's activation")
 
 
 def run_train_epoch(mlp: Remote, model: nn.Module, loader: Loader) -> dict[str, Any]:
@@ -219,20 +240,26 @@ def run_train_epoch(mlp: Remote, model: nn.Module, loader: Loader) -> dict[str, 
     return run
 
 
+def train_epoch_problem(mlp: Remote) -> str:
+    """'' when three steps of the student's train_epoch equal the course's loop, else why."""
+    start, loader = loops.small_model(), loaders.random_loader((8, 8, 5))
+    batches = list(loader)
+    model = run_train_epoch(mlp, start, loader)["model"]
+    if loops.same_parameters(model, loops.run(loops.CORRECT, start, batches).model):
+        return ""
+    advice = loops.diagnose(model, start, batches)
+    return (
+        "train_epoch: the parameters after 3 batches differ from the course's loop: "
+        f"{advice or 'zero_grad, forward, loss, backward, step per batch'}"
+    )
+
+
 class TestTrainEpoch:
     @pytest.mark.points(3)
     def test_steps(self, mlp: Remote) -> None:
         """three steps of train_epoch equal the course's loop"""
-        start, loader = loops.small_model(), loaders.random_loader((8, 8, 5))
-        batches = list(loader)
-        model = run_train_epoch(mlp, start, loader)["model"]
-        if loops.same_parameters(model, loops.run(loops.CORRECT, start, batches).model):
-            return
-        advice = loops.diagnose(model, start, batches)
-        pytest.fail(
-            f"train_epoch: the parameters after 3 batches differ from the course's "
-            f"loop: {advice or 'zero_grad, forward, loss, backward, step per batch'}"
-        )
+        problem = train_epoch_problem(mlp)
+        assert not problem, problem
 
     @pytest.mark.points(2)
     def test_statistics(self, mlp: Remote) -> None:
@@ -263,6 +290,9 @@ class TestTrainEpoch:
             f"train_epoch: {run['missed']} of {run['yielded']} batch tensors were not "
             "moved to the device: call images.to(device) and labels.to(device)"
         )
+        assert source_of(mlp).calls("train_epoch", "to", "cuda"), (
+            "train_epoch: the source never calls .to(device): move each batch to the device"
+        )
 
 
 def probe_model() -> nn.Module:
@@ -287,10 +317,15 @@ class TestEvaluate:
     @pytest.mark.points(1)
     def test_eval_mode(self, mlp: Remote) -> None:
         """evaluate puts the model in eval mode"""
-        _, _, seen = self.run(mlp)
+        got, expected, seen = self.run(mlp)
         assert seen, "evaluate: the model was never called"
         assert not any(training for training, _ in seen), (
             "evaluate: the model was in training mode (dropout active): call model.eval()"
+        )
+        value = python_number(got, "evaluate: the accuracy")
+        assert math.isclose(value, expected, rel_tol=1e-6) or math.isclose(value, 100 * expected), (
+            "evaluate: the accuracy is not the model's eval-mode accuracy (dropout active?): "
+            "call model.eval() before the loop"
         )
 
     @pytest.mark.points(1)
@@ -299,6 +334,9 @@ class TestEvaluate:
         _, _, seen = self.run(mlp)
         assert seen and not any(grad for _, grad in seen), (
             "evaluate: gradients were being recorded: wrap the loop in torch.no_grad()"
+        )
+        assert source_of(mlp).calls("evaluate", *NO_GRAD_CALLS), (
+            "evaluate: the source never enters torch.no_grad(): wrap the loop in it"
         )
 
     @pytest.mark.points(2)
@@ -316,17 +354,16 @@ class TestEvaluate:
         assert_number(value, expected, "evaluate: accuracy", tol=FLOAT32)
 
 
-STUDENT_LOOP = {"recipe": "student"}
+COURSE_LOOP = Recipe("the course's loop (Adam, lr 1e-3, batches of 128)")
 
 
-def course_logreg() -> nn.Module:
-    """The course's logistic regression, to measure trained weights with."""
-    return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10))
-
-
-def course_mlp() -> nn.Module:
-    """The course's MLP, 784 -> 300 -> ReLU -> 10, to measure trained weights with."""
-    return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 300), nn.ReLU(), nn.Linear(300, 10))
+def train_verified(mlp: Remote, model: Remote, what: str, target: Target, trainer: Trainer) -> None:
+    """Train, in the checker and from its own weights, the network the student's model was
+    verified to compute, with the loop the student's train_epoch was verified to run."""
+    variant = assert_verified(mlp, model, what)
+    problem = train_epoch_problem(mlp)
+    assert not problem, f"{problem} (the accuracy check needs a train_epoch that matches it)"
+    trainer.score(variant, COURSE_LOOP, target)
 
 
 class TestTrainedAccuracy:
@@ -334,10 +371,10 @@ class TestTrainedAccuracy:
     def test_logistic_regression(self, mlp: Remote, trainer: Trainer) -> None:
         """LogRegression reaches 90 % test accuracy within 3 epochs"""
         target = Target("LogRegression", 0.90, 0.80, max_epochs=3)
-        trainer.score(mlp, mlp.LogRegression(), STUDENT_LOOP, target, course_logreg())
+        train_verified(mlp, mlp.LogRegression(), "LogRegression", target, trainer)
 
     @pytest.mark.points(4)
     def test_mlp(self, mlp: Remote, trainer: Trainer) -> None:
         """MLP reaches 96 % test accuracy within 3 epochs"""
         target = Target("MLP", 0.96, 0.90, max_epochs=3)
-        trainer.score(mlp, mlp.MLP(), STUDENT_LOOP, target, course_mlp())
+        train_verified(mlp, mlp.MLP(), "MLP", target, trainer)

@@ -119,7 +119,33 @@ def layer_io(_: Any, model: nn.Module, paths: list[str], x: Tensor) -> list[Any]
     return seen
 
 
+def forward_with(_: Any, model: nn.Module, weights: list[Tensor], x: Tensor) -> Any:
+    """`model.eval()(x)` without gradients, with `weights` copied into its parameters
+    (matched by shape, in order; parameters no weight fits keep their values); the
+    model's own parameters and mode are restored afterwards."""
+    parameters = list(model.parameters())
+    saved = [p.detach().clone() for p in parameters]
+    pool: dict[tuple[int, ...], list[Tensor]] = {}
+    for weight in weights:
+        pool.setdefault(tuple(weight.shape), []).append(weight)
+    was_training = model.training
+    try:
+        with torch.no_grad():
+            for parameter in parameters:
+                found = pool.get(tuple(parameter.shape))
+                if found:
+                    parameter.copy_(found.pop(0))
+            out = model.eval()(x)
+    finally:
+        with torch.no_grad():
+            for parameter, value in zip(parameters, saved, strict=True):
+                parameter.copy_(value)
+        model.train(was_training)
+    return out.detach() if isinstance(out, Tensor) else out
+
+
 PROBES: dict[str, Callable[..., Any]] = {
+    "forward_with": forward_with,
     "summary_rows": summary_rows,
     "layers": layers,
     "linear_calls": linear_calls,

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from grader.worker import autograd_probes, loops, models, training
+from grader.worker import autograd_probes, loops, models
 
 Data = dict[str, Tensor]
 
@@ -36,5 +36,4 @@ PROBES: dict[str, Callable[..., Any]] = {
     **autograd_probes.PROBES,
     **models.PROBES,
     **loops.PROBES,
-    **training.PROBES,
 }

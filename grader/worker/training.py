@@ -1,15 +1,15 @@
-"""Training in the worker: the student's train_epoch, or the grader's recipe for LeNet.
+"""The grader's training recipes and fast data path, as plain torch.
 
-The worker holds MNIST's training split only (the checker sends it; the test labels never
-reach the worker). Each chunk of training returns the trained parameters as data; the
-checker measures test accuracy with them.
+The checker trains the network it verified (grader/checks/helpers/variants.py) with these:
+MNIST normalised on the device once, served by DataLoaders that slice whole batches of a
+seeded permutation. No student code runs here; they live beside the worker's datasets
+only because they share its loaders.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -83,69 +83,3 @@ def fastest_layout(model: nn.Module, images: Tensor) -> None:
         model.to(memory_format=torch.contiguous_format)
     finally:
         model.train(was_training)
-
-
-def student_loop(module: Any, model: nn.Module, device: torch.device) -> Callable[[Loader], Any]:
-    """Chunks trained by the student's train_epoch with Adam (lr 1e-3)."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    criterion = nn.CrossEntropyLoss()
-    return lambda batches: module.train_epoch(model, batches, optimizer, criterion, device)
-
-
-@dataclass
-class Run:
-    """One model being trained chunk by chunk."""
-
-    model: nn.Module
-    train: Callable[[Loader], Any]
-    chunks: Iterator[Loader]
-
-
-def prepared(data: dict[str, Any], device: torch.device) -> DeviceData:
-    key = f"prepared:{device}"
-    if key not in data:
-        data[key] = DeviceData.from_uint8(data["train_images"], data["train_labels"], device)
-    return data[key]  # type: ignore[no-any-return]
-
-
-def start_training(
-    data: dict[str, Any], module: Any, model: nn.Module, recipe: str, options: dict[str, Any]
-) -> Run:
-    device = torch.device(options["device"])
-    model.to(device)
-    if recipe == "one_cycle":
-        fastest_layout(model, prepared(data, device).images[:2])
-        train = one_cycle(model, options["max_lr"])
-    else:
-        train = student_loop(module, model, device)
-    chunks = shuffled_chunks(
-        prepared(data, device), options["batch_size"], options["chunk"], options["seed"]
-    )
-    return Run(model, train, chunks)
-
-
-def train_chunk(_: Any, run: Run) -> dict[str, Any]:
-    """Train one chunk; the parameters after it (in order, with names) and the samples."""
-    loader = next(run.chunks)
-    run.train(loader)
-    parameters = [(n, p.detach()) for n, p in run.model.named_parameters()]
-    return {"parameters": parameters, "samples": len(loader.dataset)}  # type: ignore[arg-type]
-
-
-@torch.no_grad()
-def predict(_: Any, model: nn.Module, images: Tensor, batch_size: int = 500) -> Tensor:
-    """The model's predicted digit for each image (in eval mode; the mode is restored)."""
-    was_training = model.training
-    model.eval()
-    found = [
-        model(images[s : s + batch_size]).argmax(dim=1) for s in range(0, len(images), batch_size)
-    ]
-    model.train(was_training)
-    return torch.cat(found)
-
-
-PROBES: dict[str, Callable[..., Any]] = {
-    "start_training": start_training,
-    "train_chunk": train_chunk,
-    "predict": predict,
-}

@@ -1,15 +1,14 @@
 """The course's LeNet as hyperparameters, and the diagnosis of a student's CNN against it.
 
 SPEC is the one place the course's architecture is written down; the expected
-parameter counts and output shapes are computed from it by torch and torchinfo.
-`describe_between` recognises, from forward hooks, what happens between consecutive
-layers (ReLU or not, max, average or no pooling), whichever style the student used.
+parameter counts and output shapes are computed from it by torch and torchinfo. What
+happens between a student's layers is recognised, and verified, in `variants`.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from grader.checks.helpers import activations
 from grader.checks.helpers.architecture import LayerRow, layers, param_rows, summary_rows
-from grader.engine.remote import Remote, probe
+from grader.engine.remote import Remote
 
 
 @dataclass(frozen=True)
@@ -125,63 +123,6 @@ def diagnose_layers(model: Remote, got: Sequence[LayerRow], expected: Sequence[L
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class Between:
-    """What the input of a layer is made of, in terms of the previous layer's output."""
-
-    after: str
-    pool: str
-    activation: str
-
-    @staticmethod
-    def pooled_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
-        return (*shape[:-2], shape[-2] // 2, shape[-1] // 2)
-
-    def advice_pool(self) -> str:
-        return {
-            "avg": "average pooling; the course uses 2x2 max pooling (F.max_pool2d(x, 2))",
-            "none": "no pooling; add 2x2 max pooling (F.max_pool2d(x, 2) or nn.MaxPool2d(2))",
-            "?": "not recognised; expected ReLU then 2x2 max pooling",
-        }.get(self.pool, "")
-
-    def advice_activation(self) -> str:
-        if self.activation == "none":
-            return "no ReLU; apply F.relu (or nn.ReLU()) to this layer's output"
-        if self.activation != "?":
-            return f"{self.activation}; the course uses ReLU (F.relu or nn.ReLU())"
-        return "not recognised; expected ReLU (then 2x2 max pooling after a conv layer)"
-
-
-POOLS: dict[str, Callable[[Tensor], Tensor]] = {
-    "max": lambda t: F.max_pool2d(t, 2),
-    "avg": lambda t: F.avg_pool2d(t, 2),
-    "none": lambda t: t,
-}
-
-
-def recognise(after: str, output: Tensor, next_input: Tensor, spatial: bool) -> Between:
-    """Which pooling and activation turn `output` into `next_input` (flattening allowed).
-    Each is recognised on its own, so a wrong activation does not hide right pooling."""
-    for pool, pooling in POOLS.items():
-        if not spatial and pool != "none":
-            continue
-        for activation, function in activations.ACTIVATIONS.items():
-            if activations.same(pooling(function(output)), next_input):
-                return Between(after, pool, activation)
-    return Between(after, "?", "?")
-
-
-def describe_between(model: Remote, batch: int = 2) -> list[Between]:
-    """conv1 -> conv2, conv2 -> fc1 and fc1 -> fc2, recognised from what forward hooks on
-    the layers (in the worker) saw."""
-    rows = param_rows(summary_rows(model, (batch, 1, 28, 28), torch.device("cpu")))
-    kinds = [row.kind for row in rows]
-    seen = probe(
-        model, "layer_io", model, [row.path for row in rows], torch.randn(batch, 1, 28, 28)
-    )
-    found = []
-    for index, label in enumerate(("conv1", "conv2", "fc1")):
-        if index + 1 < len(rows) and seen[index] is not None and seen[index + 1] is not None:
-            spatial = kinds[index] == "Conv2d"
-            found.append(recognise(label, seen[index][1], seen[index + 1][0], spatial))
-    return found
+def pooled_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A feature map's shape after 2x2 pooling."""
+    return (*shape[:-2], shape[-2] // 2, shape[-1] // 2)

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from grader.checks.helpers.assertions import type_name
+from grader.checks.helpers.source import Source
 from grader.engine.remote import Remote, StudentError, probe
 
 
@@ -51,8 +52,9 @@ def assert_raw_shapes(raw: list[Any], inputs: tuple[Tensor, ...], what: str) -> 
             )
 
 
-def assert_saved_properly(run: dict[str, Any], what: str) -> None:
-    """backward's tensors must go through ctx.save_for_backward, not ctx attributes."""
+def assert_saved_properly(run: dict[str, Any], what: str, source: Source) -> None:
+    """backward's tensors must go through ctx.save_for_backward, not ctx attributes: what
+    the worker saw on ctx, and the call in the submitted source."""
     stashed = list(run.get("stashed") or [])
     assert not stashed, (
         f"{what}.forward: ctx.{stashed[0]} = ... keeps a tensor on ctx; use "
@@ -60,6 +62,9 @@ def assert_saved_properly(run: dict[str, Any], what: str) -> None:
         "and avoids reference cycles)"
     )
     assert run.get("saved"), f"{what}.forward: nothing was saved with save_for_backward"
+    assert source.calls(f"{what}.forward", "save_for_backward"), (
+        f"{what}.forward: the source never calls ctx.save_for_backward(...)"
+    )
 
 
 def grad_out_like(out: Tensor) -> Tensor:

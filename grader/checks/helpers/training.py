@@ -11,13 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
-from grader.engine.remote import Remote, module_worker, probe
-from grader.worker.training import DeviceData
+from grader.worker.datasets import Loader
+from grader.worker.training import DeviceData, fastest_layout, one_cycle, shuffled_chunks
 
 if TYPE_CHECKING:
     from grader.data import Mnist
@@ -53,79 +53,20 @@ class TrainingRecord:
     curve: list[tuple[int, float]] = field(default_factory=list)
 
 
-def load_by_shape(model: nn.Module, parameters: list[tuple[str, Tensor]]) -> bool:
-    """Copy trained parameters into the course's architecture, matched by shape in order
-    (names and nesting vary between correct styles); False when they do not fit."""
-    mine = list(model.parameters())
-    if len(mine) != len(parameters):
-        return False
-    pool: dict[tuple[int, ...], list[Tensor]] = {}
-    for _, tensor in parameters:
-        if not isinstance(tensor, Tensor):
-            return False
-        pool.setdefault(tuple(tensor.shape), []).append(tensor)
-    with torch.no_grad():
-        for parameter in mine:
-            found = pool.get(tuple(parameter.shape))
-            if not found:
-                return False
-            parameter.copy_(found.pop(0).to(parameter.device))
-    return True
+def course_loop(model: nn.Module) -> Callable[[Loader], None]:
+    """The course's loop (the one train_epoch is checked against), with Adam at lr 1e-3:
+    zero_grad, forward, cross-entropy, backward, step, for every batch."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    criterion = nn.CrossEntropyLoss()
 
+    def train_chunk(batches: Loader) -> None:
+        model.train()
+        for images, labels in batches:
+            optimizer.zero_grad()
+            criterion(model(images), labels).backward()
+            optimizer.step()
 
-def evaluator(reference: nn.Module, device: torch.device) -> nn.Module:
-    """The course's architecture on the device; channels-last weights on the CPU evaluate a
-    CNN 3x faster (the images, with one channel, are laid out the same either way)."""
-    reference.to(device)
-    if device.type == "cpu":
-        reference.to(memory_format=torch.channels_last)
-    return reference
-
-
-@dataclass
-class Measure:
-    """Test accuracy of the worker's model after each chunk: computed by the checker with
-    the trained weights on the course's architecture when they reproduce the model's
-    outputs; otherwise from the model's predictions (the worker never sees test labels)."""
-
-    module: Remote
-    model: Remote
-    reference: nn.Module
-    test: DeviceData
-    how: str = ""
-
-    def __call__(self, parameters: list[tuple[str, Tensor]]) -> float:
-        probe_images = self.test.images[:64]
-        if load_by_shape(self.reference, parameters):
-            self.reference.eval()
-            with torch.no_grad():
-                mine = self.reference(probe_images)
-            theirs = self.model(probe_images)
-            if (
-                isinstance(theirs, Tensor)
-                and theirs.shape == mine.shape
-                and torch.allclose(theirs.detach().to(mine.device), mine, atol=1e-4, rtol=1e-4)
-            ):
-                self.how = "the grader's own evaluation of your trained weights"
-                return accuracy(self.reference, self.test)
-        self.how = (
-            "your model's predictions on the test images (its layers differ from the course's)"
-        )
-        predicted = probe(self.module, "predict", self.model, self.test.images)
-        return prediction_accuracy(predicted, self.test.labels)
-
-
-def prediction_accuracy(predicted: object, labels: Tensor) -> float:
-    """The fraction of labels predicted, from an integer tensor of exactly one prediction
-    per test image; anything else (another shape that would broadcast, floats, a list)
-    scores 0, so no tensor can make the comparison count more than once per image."""
-    if (
-        not isinstance(predicted, Tensor)
-        or predicted.shape != labels.shape
-        or predicted.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8)
-    ):
-        return 0.0
-    return int((predicted.to(labels.device, torch.int64) == labels).sum()) / len(labels)
+    return train_chunk
 
 
 @dataclass(frozen=True)
@@ -145,17 +86,18 @@ class Target:
 
 @dataclass(frozen=True)
 class Prepared:
-    """MNIST for one run: the training split as uint8 (sent to the worker once) and the
-    test split normalised on the device (kept by the checker, labels included)."""
+    """MNIST for one run, normalised on the device once and kept by the checker: the
+    training split to train the verified network on, the test split to measure it."""
 
-    train_images: Tensor
-    train_labels: Tensor
+    train: DeviceData
     test: DeviceData
 
     @staticmethod
     def from_mnist(mnist: Mnist, device: torch.device) -> Prepared:
-        test = DeviceData.from_uint8(mnist.test_images, mnist.test_labels, device)
-        return Prepared(mnist.train_images, mnist.train_labels, test)
+        return Prepared(
+            DeviceData.from_uint8(mnist.train_images, mnist.train_labels, device),
+            DeviceData.from_uint8(mnist.test_images, mnist.test_labels, device),
+        )
 
 
 @dataclass(frozen=True)
@@ -172,51 +114,44 @@ class Trainer:
     def device(self) -> torch.device:
         return self.data.test.images.device
 
-    def score(
-        self,
-        module: Remote,
-        model: Remote,
-        recipe: dict[str, Any],
-        target: Target,
-        reference: nn.Module,
-    ) -> TrainingRecord:
-        """Train in the worker chunk by chunk until the target (or the budget), measure
-        each time in the checker, record how, and give partial credit."""
-        worker = module_worker(module)
-        if not worker.has_data:
-            worker.request(
-                "data",
-                {"train_images": self.data.train_images, "train_labels": self.data.train_labels},
-            )
-            worker.has_data = True
-        options = {
-            "device": str(self.device),
-            "batch_size": target.batch_size,
-            "chunk": target.chunk,
-            "seed": self.seed,
-            **recipe,
-        }
-        run = probe(
-            module, "start_training", module, model, recipe.get("recipe", "student"), options
-        )
-        measure = Measure(module, model, evaluator(reference, self.device), self.data.test)
+    def score(self, network: nn.Module, recipe: Recipe, target: Target) -> TrainingRecord:
+        """Train `network` (verified to compute what the student's model computes) in the
+        checker, from weights drawn from the run's seed, chunk by chunk until the target
+        (or the budget); record how, and give partial credit."""
+        with torch.random.fork_rng():
+            torch.manual_seed(self.seed)
+            for module in network.modules():
+                if isinstance(module, nn.Linear | nn.Conv2d):
+                    module.reset_parameters()
+        network.to(self.device)
+        if recipe.max_lr:
+            fastest_layout(network, self.data.train.images[:2])
+            train = one_cycle(network, recipe.max_lr)
+        else:
+            train = course_loop(network)
+        chunks = shuffled_chunks(self.data.train, target.batch_size, target.chunk, self.seed)
+
+        def train_chunk() -> int:
+            loader = next(chunks)
+            train(loader)
+            return len(loader.dataset)  # type: ignore[arg-type]
+
         record = train_until(
-            run,
-            module,
-            measure,
-            len(self.data.train_labels),
+            train_chunk,
+            lambda: accuracy(network, self.data.test),
+            len(self.data.train),
             target,
             self.progress,
             str(self.device),
         )
-        self.record("training", {**asdict(record), "measured_by": measure.how})
+        self.record("training", {**asdict(record), "recipe": recipe.name})
         if not record.reached:
             fraction = (record.accuracy - target.floor) / (target.threshold - target.floor)
             self.credit(
                 fraction,
                 (
                     f"{target.name}: test accuracy {100 * record.accuracy:.2f} % after "
-                    f"{record.samples / len(self.data.train_labels):g} epochs; "
+                    f"{record.samples / len(self.data.train):g} epochs of {recipe.name}; "
                     f"{100 * target.threshold:g} % earns full marks, "
                     f"{100 * target.floor:g} % or less none"
                 ),
@@ -224,23 +159,30 @@ class Trainer:
         return record
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """How the checker trains a verified network: the course's loop (Adam, lr 1e-3), or
+    one-cycle SGD up to `max_lr` (the LeNet check's fixed recipe)."""
+
+    name: str
+    max_lr: float = 0.0
+
+
 def train_until(
-    run: Remote,
-    module: Remote,
-    measure: Measure,
+    train_chunk: Callable[[], int],
+    measure: Callable[[], float],
     size: int,
     target: Target,
     report: Callable[[str], None],
     device: str,
 ) -> TrainingRecord:
-    """Train chunk by chunk in the worker until test accuracy reaches the threshold."""
+    """Train chunk by chunk until test accuracy reaches the threshold (or the budget)."""
     started = time.perf_counter()
     budget = int(target.max_epochs * size)
     samples, curve, score = 0, [], 0.0
     while samples < budget:
-        chunk = probe(module, "train_chunk", run)
-        samples += int(chunk["samples"])
-        score = measure(list(chunk["parameters"]))
+        samples += train_chunk()
+        score = measure()
         curve.append((samples, round(score, 5)))
         report(f"{samples / size:.2f} epochs, test accuracy {100 * score:.2f} %")
         if score >= target.threshold:
