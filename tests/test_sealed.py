@@ -310,6 +310,24 @@ def test_memfd_files_count_against_the_memory_limit(tmp_path: Path) -> None:
 # 5. A busy process tree beside an honest classmate
 
 
+@contextlib.contextmanager
+def counting(seen: list[int], tag: str = TAG) -> Iterator[None]:
+    """Keep in seen[0] the most processes with `tag` running at once while the block runs."""
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            seen[0] = max(seen[0], len(running(tag)))
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
 @pytest.mark.slow
 def test_a_busy_tree_leaves_the_classmate_full_marks_and_nothing_running(
     tmp_path: Path,
@@ -324,10 +342,13 @@ def test_a_busy_tree_leaves_the_classmate_full_marks_and_nothing_running(
         "            _os._exit(1)\n"
     )
     root, out = class_of(tmp_path, busy=stub_then(attack), honest=solution_text("tensors"))
+    seen: list[int] = [0]
     try:
         options = ["--only", "tensors", "--workers", "2", "--threads", "1", "--timeout", "120"]
-        done = grade_class(root, "--out", out, *options, "--no-download")
+        with counting(seen):
+            done = grade_class(root, "--out", out, *options, "--no-download")
         assert done.returncode == 0, done.stderr[-3000:]
+        assert seen[0] >= 6, "the spinning processes never ran"
         grades = {row["student"]: row for row in rows(out / "grades.csv")}
         assert grades["honest"]["tensors"] == "48", grades["honest"]
         assert grades["busy"]["tensors"] == "0", grades["busy"]

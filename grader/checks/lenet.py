@@ -147,7 +147,7 @@ class TestArchitecture:
         """ReLU follows conv1, conv2 and the hidden layer"""
         model = lenet.LeNet()
         claims, variant = verified_lenet(lenet, model)
-        assert len(claims.gaps) == 3, "LeNet: expected conv1, conv2, fc1 and fc2 in forward"
+        assert len(claims.gaps) >= 3, "LeNet: expected conv1, conv2, fc1 and fc2 in forward"
         for gap in claims.gaps:
             assert gap.activation == "relu", f"LeNet: after {gap.after}: {gap.advice_activation()}"
         assert variant is not None, unverified("LeNet's activations", claims)
