@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -226,7 +225,9 @@ def test_faking_a_pass_in_a_function(
     "prelude",
     [
         "torch.allclose = lambda *a, **k: True\ntorch.equal = lambda *a, **k: True\n",
-        "import grader.checks.tensors as c\nc.assert_tensor = lambda *a, **k: None\n",
+        "try:\n    import grader.checks.tensors as c\n"
+        "    c.assert_tensor = lambda *a, **k: None\n"
+        "except ImportError:\n    pass\n",  # a sealed worker has none of the checks
         "import pytest\npytest.fail = lambda *a, **k: None\n",
     ],
     ids=["torch.allclose", "check module", "pytest"],
@@ -272,7 +273,8 @@ def test_the_submission_folder_cannot_be_changed(write_submission: Write) -> Non
     before = hashlib.sha256((folder / "tensors.py").read_bytes()).hexdigest()
     report = api.grade(folder, FAST)
     if os.geteuid() == 0:  # the worker's own user id cannot write even the copy
-        only_this_lost(report, "tensors.slicing.row_range", Status.ERROR, "PermissionError")
+        phrase = "Read-only file system" if sealed(report) else "PermissionError"
+        only_this_lost(report, "tensors.slicing.row_range", Status.ERROR, phrase)
     else:
         assert set(statuses(report).values()) == {Status.PASSED}
     assert hashlib.sha256((folder / "tensors.py").read_bytes()).hexdigest() == before
@@ -386,14 +388,31 @@ def test_results_channel_keeps_every_signed_line_after_junk(tmp_path: Path) -> N
     assert seen == [{"event": "end"}, {"event": "start"}] and reader.forged == 2
 
 
+def named(comm: str) -> list[int]:
+    """Processes whose name (/proc/PID/comm) is `comm`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == comm:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def sealed(report: Report) -> bool:
+    return report.environment.isolation.startswith("sealed")
+
+
 def test_a_killed_grade_leaves_no_child_behind(write_submission: Write) -> None:
     """SIGKILL cannot be handled: the children die with `grade` (PR_SET_PDEATHSIG), the one
-    running student code and the next one already started; the autouse fixture checks."""
-    shared = Path(tempfile.mkdtemp(prefix="killed-"))
-    shared.chmod(0o777)  # the worker, under its own user id, shows it started by writing here
-    started = shared / "started"
+    running student code and the next one already started; the autouse fixture checks.
+    The check shows it started by renaming its process (visible from here in every box)."""
+    tag = f"kg{os.getpid() % 10_000}"
     body = (
-        f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep(60)\nreturn A[i]"
+        "import ctypes, time\n"
+        f"ctypes.CDLL(None).prctl(15, {tag.encode()!r}, 0, 0, 0)\n"
+        "time.sleep(60)\nreturn A[i]"
     )
     folder = write_submission(
         {
@@ -415,9 +434,9 @@ def test_a_killed_grade_leaves_no_child_behind(write_submission: Write) -> None:
         [*command, "--jobs", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 60
-    while not started.exists() and time.monotonic() < deadline:
+    while not named(tag) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert started.exists(), "the check never ran"
+    assert named(tag), "the check never ran"
     children = [pid for pid, cmdline in processes() if "grader.engine.plugin" in cmdline]
     assert children, "no child pytest to watch"
     proc.kill()

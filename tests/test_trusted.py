@@ -142,8 +142,11 @@ ATTACKS = {
     ),
     "check functions' __code__ replaced": (
         "import importlib\n"
-        "checks = importlib.import_module('grader.checks.tensors')\n"
-        "for cls in list(vars(checks).values()):\n"
+        "try:\n"
+        "    checks = importlib.import_module('grader.checks.tensors')\n"
+        "except ImportError:\n"  # a sealed worker has none of the checks
+        "    checks = None\n"
+        "for cls in list(vars(checks).values()) if checks else []:\n"
         "    if isinstance(cls, type):\n"
         "        for name, f in list(vars(cls).items()):\n"
         "            if name.startswith('test_'):\n"
@@ -160,8 +163,11 @@ ATTACKS = {
         "Yes().__enter__()\n"
     ),
     "tolerances edited in place": (
-        "import grader.checks.helpers.assertions as a\n"
-        "for name in ('FLOAT32', 'FLOAT64', 'EXACT'):\n"
+        "try:\n"
+        "    import grader.checks.helpers.assertions as a\n"
+        "except ImportError:\n"  # a sealed worker has none of the checks
+        "    a = None\n"
+        "for name in ('FLOAT32', 'FLOAT64', 'EXACT') if a else ():\n"
         "    object.__setattr__(getattr(a, name), 'rtol', 1e9)\n"
         "    object.__setattr__(getattr(a, name), 'atol', 1e9)\n"
     ),
@@ -236,8 +242,9 @@ def test_an_escaped_daemon_dies_with_the_run(tmp_path: Path) -> None:
     if not graded.isolation.startswith("sealed"):  # a sealed daemon cannot see the witness
         assert witness.exists(), "the daemon never ran"
     size = witness.stat().st_size if witness.exists() else 0
-    settled(graded, tmp_path)
-    assert witness.stat().st_size == size, "the daemon outlived grade"
+    settled(graded, tmp_path)  # under any level in STRONG: no process of the daemon is left
+    if witness.exists():
+        assert witness.stat().st_size == size, "the daemon outlived grade"
 
 
 @pytest.mark.skipif(not AS_ROOT, reason="the worker runs under another user id only as root")

@@ -27,8 +27,10 @@ from grader.checks.helpers.cnn import SPEC, diagnose_layers, pooled_shape, refer
 from grader.checks.helpers.training import Recipe, Target, Trainer, TrainingRecord
 from grader.checks.helpers.variants import (
     Claims,
+    Gap,
     Variant,
     assert_varies,
+    reproduces,
     seed_now,
     unverified,
     verified,
@@ -63,8 +65,23 @@ def rows_of(lenet: Remote) -> tuple[Remote, list[LayerRow]]:
 
 def verified_lenet(lenet: Remote, model: Remote) -> tuple[Claims, Variant | None]:
     """What the worker says about the student's LeNet, and the network it describes once
-    the student's model reproduced it on the checker's weights and inputs."""
-    return verified(lenet, model, (1, 28, 28), ("conv1", "conv2", "fc1"), seed_now())
+    the student's model reproduced it on the checker's weights and inputs. A network
+    without layer modules (nn.Parameter weights, F.conv2d) has no layers to describe; it
+    is verified against the course's network itself."""
+    seed = seed_now()
+    claims, variant = verified(lenet, model, (1, 28, 28), ("conv1", "conv2", "fc1"), seed)
+    if claims.rows:
+        return claims, variant
+    course = course_claims()
+    return course, reproduces(lenet, model, course, seed)
+
+
+def course_claims() -> Claims:
+    """The course's LeNet described as the claims of a student's network would be."""
+    gaps = (Gap("conv1", "max", "relu"), Gap("conv2", "max", "relu"), Gap("fc1", "none", "relu"))
+    kinds = tuple(spec.kind.__name__ for spec in SPEC)
+    attrs = tuple(dict(spec.attrs) for spec in SPEC)
+    return Claims(reference_table(2), kinds, attrs, gaps, (1, 28, 28))
 
 
 def assert_verified(lenet: Remote, model: Remote, what: str) -> Claims:
@@ -86,6 +103,7 @@ class TestForward:
         problem = activations.logits_problem(seen, "LeNet")
         assert not problem, problem
         assert_varies(model, "LeNet", (1, 28, 28))
+        assert_verified(lenet, model, "LeNet's output")
 
     @pytest.mark.points(1)
     def test_rows_independent(self, lenet: Remote) -> None:
@@ -99,6 +117,7 @@ class TestForward:
             "x.flatten(1) or x.view(x.shape[0], -1), never across the batch"
         )
         assert_varies(model, "LeNet", (1, 28, 28))
+        assert_verified(lenet, model, "LeNet's rows")
 
 
 class TestArchitecture:

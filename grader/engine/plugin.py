@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 import torch
 
+from grader.checks.helpers.source import stubbed
 from grader.engine import channel
 from grader.engine.checker import Started
 from grader.engine.outcome import Outcome, cap_output, classify
@@ -243,6 +244,10 @@ def pytest_runtest_makereport(
     if call.excinfo is not None and OUTCOME not in item.stash:
         item.stash[OUTCOME] = safe_classify(state, call.excinfo.value, call.when)
         item.stash[TRACEBACK] = report.longreprtext
+    elif call.when == "call" and OUTCOME not in item.stash:
+        stub = stubs_used(item, state)
+        if stub:
+            item.stash[OUTCOME] = stub
     item.stash[OUTPUT] = report.capstdout + report.capstderr + worker_output(item, state)
     return report
 
@@ -264,6 +269,22 @@ def pytest_runtest_protocol(
         check = build_result(item, state.settings, time.perf_counter() - started)
         emit(item.config, event="result", nodeid=item.nodeid, result=asdict(check))
     return result
+
+
+def stubs_used(item: pytest.Item, state: State) -> Outcome | None:
+    """A check that passed although a name it used is still an untouched stub in the
+    submitted source (parsed, never run): whatever the worker answered, that is not the
+    student's work, so it scores as not attempted."""
+    worker = state.workers.get(Path(str(item.path)).stem)
+    if worker is None or not worker.accessed:
+        return None
+    path = worker.spec.folder / f"{worker.spec.exercise}.py"
+    names = stubbed(path, worker.accessed)
+    if not names:
+        return None
+    return Outcome(
+        Status.NOT_ATTEMPTED, f"not attempted yet: {', '.join(names)} still the starter stub"
+    )
 
 
 def safe_classify(state: State, exc: BaseException, when: str) -> Outcome:

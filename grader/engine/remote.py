@@ -8,9 +8,11 @@ cannot cross (a model, a DataLoader) stays in the worker and comes back as a `Re
 
 from __future__ import annotations
 
+import contextlib
 import io
 import pickle
 import socket
+import subprocess
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -85,6 +87,7 @@ class Worker:
         self.workdir, self.current = workdir, adopted
         self.watch = self.watching(adopted.pid) if adopted else None
         self.has_data = False
+        self.accessed: set[str] = set()  # names of the student's module this check used
 
     def start(self) -> None:
         """Start a worker now; its import of torch runs while the checker goes on."""
@@ -153,6 +156,9 @@ class Worker:
     def gone(self) -> WorkerGone:
         assert self.current is not None and self.watch is not None
         proc, exceeded = self.current.proc, self.watch.exceeded
+        if proc is not None:  # its box ends with it: give that a moment, to read its code
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=1.0)
         self.stop()
         code = proc.returncode if proc is not None else None
         if exceeded:
@@ -183,7 +189,8 @@ class Worker:
             remove_tree(self.workdir)
 
     def mark_output(self) -> None:
-        """Start collecting what the worker prints for a new check."""
+        """A new check starts: collect what the worker prints, and the names it uses."""
+        self.accessed = set()
         if self.current is not None:
             self.current.output.mark()
 
@@ -240,10 +247,12 @@ class Remote:
 
     def __getattr__(self, name: str) -> Any:
         worker: Worker = object.__getattribute__(self, "_worker")
+        changes = object.__getattribute__(self, "_changes")
+        if changes is not None:  # the student's module: the check uses this name of it
+            worker.accessed.add(name)
         found = worker.ask("getattr", Ref(object.__getattribute__(self, "_id")), name)
         if isinstance(found, Remote):
             object.__setattr__(found, "_label", name)
-            changes = object.__getattribute__(self, "_changes")
             if changes is not None and object.__getattribute__(found, "_type") == "function":
                 object.__setattr__(found, "_policy", "update" if name in changes else "guard")
         return found

@@ -107,3 +107,84 @@ def source_of(module: Remote) -> Source:
 
 AUTOGRAD_CALLS = ("backward", "grad", "requires_grad_", "jacobian", "vjp", "hessian")
 NO_GRAD_CALLS = ("no_grad", "inference_mode", "set_grad_enabled")
+
+
+def stub_body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A function whose body (past its docstring) only raises NotImplementedError."""
+    body = [n for n in node.body if not docstring_or_super(n)]
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    raised = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+
+
+def docstring_or_super(node: ast.stmt) -> bool:
+    """A docstring, or the `super().__init__()` a stub's constructor keeps."""
+    if not isinstance(node, ast.Expr):
+        return False
+    if isinstance(node.value, ast.Constant):
+        return True
+    call = node.value
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "__init__"
+        and isinstance(call.func.value, ast.Call)
+        and isinstance(call.func.value.func, ast.Name)
+        and call.func.value.func.id == "super"
+    )
+
+
+def still_stub(node: ast.stmt) -> bool:
+    """A def whose body is a stub's, or a class all of whose methods are."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return stub_body(node)
+    if isinstance(node, ast.ClassDef):
+        methods = [n for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        return bool(methods) and all(stub_body(m) for m in methods)
+    return False
+
+
+def bindings(tree: ast.Module) -> dict[str, ast.stmt]:
+    """The last module-level statement (inside module-level if, try, with and for too)
+    that binds each name: a def or class, an assignment, an import."""
+    found: dict[str, ast.stmt] = {}
+    for node in top_level(tree.body):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found[node.name] = node
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                found[(alias.asname or alias.name).split(".")[0]] = node
+            continue
+        targets = [node] if isinstance(node, ast.NamedExpr) else []
+        for part in ("targets", "target", "items"):
+            value = getattr(node, part, None)
+            targets += value if isinstance(value, list) else [value] if value else []
+        for target in targets:
+            for name in ast.walk(target):
+                if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store):
+                    found[name.id] = node
+    return found
+
+
+def top_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Module-level statements in source order, those inside if, try, with and for included."""
+    found: list[ast.stmt] = []
+    for node in body:
+        found.append(node)
+        if isinstance(node, ast.If | ast.Try | ast.With | ast.For | ast.While):
+            for part in ("body", "orelse", "finalbody"):
+                found += top_level(getattr(node, part, []))
+            for handler in getattr(node, "handlers", []):
+                found += top_level(handler.body)
+    return found
+
+
+def stubbed(path: Path, names: set[str]) -> list[str]:
+    """Those of `names` that the file at `path` still binds, last, to an untouched stub."""
+    source = Source.read(path)
+    if source.tree is None:
+        return []
+    last = bindings(source.tree)
+    return sorted(name for name in names if name in last and still_stub(last[name]))

@@ -27,10 +27,18 @@ from grader.checks.helpers import activations
 from grader.checks.helpers.architecture import LayerRow, layers, param_rows, summary_rows
 from grader.engine.remote import Remote, probe
 
-MAX_FEATURES = 4096  # a claimed layer larger than this is not rebuilt (bounded memory)
+MAX_FEATURES = 4096  # a claimed size larger than this is not rebuilt (bounded memory)
+MAX_WEIGHTS = 2**25  # nor a layer of more weights (128 MB in float32)
 ATOL, RTOL = 1e-4, 1e-3
 TRIALS = 3  # each with its own weights and one input: mixing the batch is another check
 
+# What a forward may apply to its last layer's output: log_softmax keeps valid logits; the
+# others are mistakes that the output check names, and the trained network keeps them.
+ENDINGS: dict[str, Callable[[Tensor], Tensor]] = {
+    "none": lambda t: t,
+    "log_softmax": lambda t: F.log_softmax(t, dim=1),
+    **activations.ENDINGS,
+}
 POOLS: dict[str, Callable[[Tensor], Tensor]] = {
     "max": lambda t: F.max_pool2d(t, 2),
     "avg": lambda t: F.avg_pool2d(t, 2),
@@ -118,8 +126,12 @@ class Variant(nn.Module):
             build(k, a) for k, a in zip(claims.kinds, claims.attrs, strict=True)
         )
         self.gaps = claims.gaps
+        self.ending: str = "none"  # what the student's forward applies to its last output
 
     def forward(self, x: Tensor) -> Tensor:
+        return ENDINGS[self.ending](self.logits(x))
+
+    def logits(self, x: Tensor) -> Tensor:
         for index, layer in enumerate(self.layers):
             if isinstance(layer, nn.Linear) and x.dim() > 2:
                 x = x.flatten(1)
@@ -133,15 +145,24 @@ class Variant(nn.Module):
 def build(kind: str, attrs: dict[str, Any]) -> nn.Module:
     """One layer from claimed hyperparameters, checked to be plain, bounded integers."""
     if kind == "Linear":
-        sizes = (attrs.get("in_features"), attrs.get("out_features"))
-        if all(type(s) is int and 0 < s <= MAX_FEATURES**2 for s in sizes):
-            return nn.Linear(int(sizes[0]), int(sizes[1]))  # type: ignore[arg-type]
+        sizes = [attrs.get("in_features"), attrs.get("out_features")]
+        if all(type(s) is int and s > 0 for s in sizes) and size_of(sizes) <= MAX_WEIGHTS:
+            return nn.Linear(*sizes)  # type: ignore[arg-type]
     if kind == "Conv2d":
         names = ("in_channels", "out_channels", "kernel_size", "stride", "padding")
         values = [attrs.get(n) for n in names]
-        if all(small(v) for v in values):
+        if all(small(v) for v in values) and size_of(values[:3]) <= MAX_WEIGHTS:
             return nn.Conv2d(*values)  # type: ignore[arg-type]
     raise ValueError(f"cannot rebuild a {kind} layer from {attrs}")
+
+
+def size_of(values: list[Any]) -> int:
+    """The product of these ints and tuples of ints: a layer's weight count, roughly."""
+    total = 1
+    for value in values:
+        for item in value if isinstance(value, tuple) else (value,):
+            total *= int(item)
+    return total
 
 
 def small(value: object) -> bool:
@@ -172,8 +193,9 @@ def variant_of(claims: Claims, seed: int) -> Variant | None:
 
 def reproduces(module: Remote, model: Remote, claims: Claims, seed: int) -> Variant | None:
     """The verified variant, when the student's model, given the variant's weights (matched
-    by shape), computes the variant's outputs for inputs the checker drew, in every trial."""
-    verified = None
+    by shape), computes the variant's outputs (up to one of the ENDINGS, the same in every
+    trial) for inputs the checker drew, in every trial."""
+    verified, endings = None, list(ENDINGS)
     for trial in range(TRIALS):
         variant = variant_of(claims, seed * 1009 + trial)
         if variant is None:
@@ -181,12 +203,15 @@ def reproduces(module: Remote, model: Remote, claims: Claims, seed: int) -> Vari
         generator = torch.Generator().manual_seed(seed * 7919 + trial)
         x = torch.randn(1, *claims.input_shape, generator=generator)
         with torch.no_grad():
-            expected = variant(x)
+            logits = variant.logits(x)
         weights = [p.detach() for p in variant.parameters()]
         got = probe(module, "forward_with", model, weights, x)
-        if not close(got, expected):
+        endings = [e for e in endings if close(got, ENDINGS[e](logits))]
+        if not endings:
             return None
         verified = verified or variant
+    assert verified is not None
+    verified.ending = endings[0]
     return verified
 
 
