@@ -65,15 +65,16 @@ def rows_of(lenet: Remote) -> tuple[Remote, list[LayerRow]]:
 
 def verified_lenet(lenet: Remote, model: Remote) -> tuple[Claims, Variant | None]:
     """What the worker says about the student's LeNet, and the network it describes once
-    the student's model reproduced it on the checker's weights and inputs. A network
-    without layer modules (nn.Parameter weights, F.conv2d) has no layers to describe; it
-    is verified against the course's network itself."""
+    the student's model reproduced it on the checker's weights and inputs. A network whose
+    layers cannot be described (nn.Parameter weights used with F.conv2d) is verified
+    against the course's network itself."""
     seed = seed_now()
     claims, variant = verified(lenet, model, (1, 28, 28), ("conv1", "conv2", "fc1"), seed)
-    if claims.rows:
+    if variant is not None:
         return claims, variant
     course = course_claims()
-    return course, reproduces(lenet, model, course, seed)
+    variant = reproduces(lenet, model, course, seed)
+    return (course, variant) if variant is not None else (claims, None)
 
 
 def course_claims() -> Claims:
