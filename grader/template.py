@@ -168,7 +168,8 @@ def write_student_template(out: Path, spec: str, stubs: Path) -> list[Path]:
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, when the autograder image is built.
 set -euo pipefail
-apt-get update && apt-get install -y python3 python3-pip python3-venv
+# bubblewrap gives each student worker a file system of its own, where the image allows it
+apt-get update && apt-get install -y python3 python3-pip python3-venv bubblewrap
 python3 -m venv /opt/grader && . /opt/grader/bin/activate
 {cpu_torch}
 pip install "{spec}"

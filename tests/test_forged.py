@@ -141,3 +141,60 @@ def test_forged_probes_earn_nothing(tmp_path: Path, mnist_root: Path) -> None:
     }
     assert earned == {}, earned
     assert report["score"] == 0
+
+
+EMPTY = """
+
+class LeNet(nn.Module):
+    def forward(self, x):
+        return torch.zeros(len(x), 10)
+"""
+
+IGNORES_WEIGHTS = '''
+
+class LeNet(nn.Module):
+    """The course's layers, but forward computes with fixed tensors of its own (as a network
+    trained elsewhere and shipped in the file would): its parameters change nothing."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 20, 5)
+        self.conv2 = nn.Conv2d(20, 50, 5)
+        self.fc1 = nn.Linear(800, 500)
+        self.fc2 = nn.Linear(500, 10)
+        generator = torch.Generator().manual_seed(7)
+        self.register_buffer("fixed", torch.randn(784, 10, generator=generator))
+
+    def forward(self, x):
+        self.fc2(F.relu(self.fc1(F.max_pool2d(F.relu(self.conv2(
+            F.max_pool2d(F.relu(self.conv1(x)), 2))), 2).flatten(1))))
+        return x.flatten(1) @ self.fixed
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", [EMPTY, IGNORES_WEIGHTS], ids=["empty", "ignores its weights"])
+def test_a_network_that_is_not_the_claimed_one_earns_no_model_point(
+    tmp_path: Path, model: str
+) -> None:
+    """Only the course's questions (plain answers) may score; every check of the network,
+    the trained accuracy included, needs a network that computes with its own weights."""
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    solution = (EXERCISES.parent / "solutions" / "lenet.py").read_text()
+    start, end = solution.index("class LeNet"), solution.index("# The course's questions")
+    (folder / "lenet.py").write_text(solution[:start] + model.lstrip() + "\n\n" + solution[end:])
+    report_path = tmp_path / "report.json"
+    command = [sys.executable, "-m", "grader", str(folder), "--only", "lenet"]
+    done = subprocess.run(
+        [*command, "--json", str(report_path)], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(report_path.read_text())
+    earned = {
+        check["id"]
+        for exercise in report["exercises"]
+        for check in exercise["checks"]
+        if check["score"] > 0
+    }
+    assert earned and all(".questions." in check for check in earned), earned

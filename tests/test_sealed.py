@@ -28,6 +28,11 @@ from typing import Any
 
 import pytest
 
+from grader.engine.box import Spec
+from grader.engine.outcome import classify
+from grader.engine.remote import GraderFault, Worker
+from grader.engine.report import Status
+from grader.engine.submission import Submission
 from grader.engine.watch import resident_mb, tree
 from tests.conftest import (
     EXERCISES,
@@ -498,3 +503,19 @@ def test_unprivileged_grade_is_sealed_and_full_marks(tmp_path: Path) -> None:
     finally:
         for path in (folder, home):
             subprocess.run(["rm", "-rf", "--", str(path)], check=False)
+
+
+def test_a_worker_that_dies_before_student_code_is_the_graders_fault() -> None:
+    """The worker says "ready" before it imports student code; one that ends before that
+    (here torch refuses a thread count of -1) failed on its own: a grader error, exit 3,
+    never "your code ended the process"."""
+    spec = Spec(SOLUTIONS.resolve(), "tensors", "", -1, dict(os.environ), None)
+    worker = Worker(spec)
+    try:
+        with pytest.raises(GraderFault, match="failed before your code ran") as raised:
+            worker.ask("module")
+    finally:
+        worker.close()
+    outcome = classify(Submission(SOLUTIONS), raised.value, "call")
+    assert outcome.status is Status.ERROR and outcome.grader_fault
+    assert outcome.message.startswith("grader error, not your code")

@@ -24,7 +24,7 @@ from torch import Tensor
 
 from grader.engine.box import Launched, Spec, launch, strongest
 from grader.engine.guarded import rebuild_views, settle
-from grader.engine.sandbox import remove_tree
+from grader.engine.sandbox import remove_tree, sweep
 from grader.engine.submission import is_timeout
 from grader.engine.watch import CpuShare, ResourceWatch, kill_tree
 from grader.worker.wire import (
@@ -113,6 +113,8 @@ class Worker:
             self.start()
         assert self.current is not None
         sock = self.current.sock
+        if self.share is not None:  # the worker asked now goes first for the cores
+            self.share.current = self.watch
         if not self.current.ready:
             self.await_ready()
         try:
@@ -178,6 +180,8 @@ class Worker:
             if self.current.proc is not None:
                 self.current.proc.wait()
             self.current.sock.close()
+            if self.current.uid is not None and not self.box.sealed:
+                sweep(self.current.uid)
         if self.watch is not None:
             self.watch.stop()
         self.current, self.has_data = None, False

@@ -165,6 +165,20 @@ def remove_tree(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def sweep(uid: int) -> None:
+    """Remove what a worker under its own user id left in the machine's shared scratch
+    folders (a sealed worker has private ones, gone with it)."""
+    for folder in SHARED_SCRATCH:
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(folder):
+                with contextlib.suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_uid == uid:
+                        remove_tree(Path(entry.path))
+
+
 def hidden(name: str) -> bool:
     return name.startswith(".") or name == "__pycache__"
 

@@ -84,11 +84,9 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
-class CpuShare:
-    """The cores that the student code of one checker may use, shared by its workers (a
-    token bucket of CPU seconds, as cgroup v2's cpu.max): a worker tree that has used more
-    is paused (SIGSTOP) until its credit is back, so a busy loop in one submission leaves
-    the other cores to the rest of the machine."""
+class Bucket:
+    """A token bucket of CPU seconds, as cgroup v2's cpu.max: `cores` seconds of credit
+    come back every second, at most `burst_s` seconds' worth are kept."""
 
     def __init__(self, cores: float, burst_s: float = 0.5) -> None:
         self.cores, self.burst = max(cores, 1.0), max(cores, 1.0) * burst_s
@@ -101,6 +99,24 @@ class CpuShare:
             self.credit = min(self.burst, self.credit + (now - self.last) * self.cores)
             self.last, self.credit = now, self.credit - used_s
             return min(PAUSE_MAX_S, -self.credit / self.cores) if self.credit < 0 else 0.0
+
+
+class CpuShare:
+    """The cores that the student code of one checker may use: each worker tree at most
+    `cores` of its own, and all of them together `cores` as well, where the worker that
+    the checker is asking now goes first (the next exercises' workers, importing torch
+    ahead of time, wait when it needs the cores). A tree over its share is paused
+    (SIGSTOP) until its credit is back, so a busy loop in one submission leaves the other
+    cores to the rest of the machine."""
+
+    def __init__(self, cores: float) -> None:
+        self.cores, self.shared = cores, Bucket(cores)
+        self.current: object | None = None
+
+    def charge(self, spender: object, own: Bucket, used_s: float) -> float:
+        """Charge `used_s` CPU seconds of `spender` (whose own bucket is `own`)."""
+        mine, everyone = own.charge(used_s), self.shared.charge(used_s)
+        return mine if spender is self.current else max(mine, everyone)
 
 
 class ResourceWatch:
@@ -116,7 +132,7 @@ class ResourceWatch:
             threading.Thread(target=self.watch, daemon=True).start()
 
     def watch(self) -> None:
-        spent = 0.0
+        spent, own = 0.0, Bucket(self.share.cores if self.share else 1.0)
         while not self.done.wait(WATCH_S) and Path(f"/proc/{self.pid}").exists():
             pids = tree(self.pid)
             if self.limit_mb and self.over_limit(pids, self.limit_mb):
@@ -125,7 +141,8 @@ class ResourceWatch:
                 return
             if self.share is not None:
                 used = cpu_seconds(pids)
-                pause, spent = self.share.charge(max(0.0, used - spent)), used
+                pause = self.share.charge(self, own, max(0.0, used - spent))
+                spent = used
                 if pause:
                     self.pause(pids, pause)
 
