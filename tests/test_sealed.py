@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -137,6 +138,13 @@ def _steal():
 
 _STOLEN = _steal()
 """
+# Rebinding every name of the stub hides, from a reading of the source, that the file still
+# holds the stubs (a check that used a name still bound to its stub scores nothing): so the
+# thief is stopped by the box alone.
+THIEF += "".join(
+    f"{name} = globals()[{name!r}]\n"
+    for name in re.findall(r"^def (\w+)", (EXERCISES / "tensors.py").read_text(), re.M)
+)
 
 
 @pytest.mark.slow
