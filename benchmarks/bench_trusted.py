@@ -1,4 +1,4 @@
-"""What the checker/worker split costs: the grader before it against the grader now.
+"""What a change costs: the grader at a revision (--before) against the grader now.
 
 In one run on the same machine, alternating, whole processes, median of --repeats:
 `grade solutions/` and `grade exercises/ --only tensors` (a student's first feedback),
@@ -48,6 +48,7 @@ def timed(code: Path, args: list[str], data_dir: Path) -> float:
 def main(data_dir: Path, before: str, repeats: int) -> None:
     """Print the medians before and after, and the ratio after / before."""
     with tempfile.TemporaryDirectory(prefix="bench-before-") as tmp:
+        Path(tmp).chmod(0o755)  # a worker under its own user id reads the old grader there
         old = Path(tmp) / "before"
         subprocess.run(
             ["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(old), before],

@@ -44,7 +44,16 @@ from tests.conftest import (
     validate_data,
 )
 from tests.test_grade_class import grade_class, rows
-from tests.test_trusted import AS_ROOT, CANARY, SECRETS, Graded, grade, honest_zero
+from tests.test_trusted import (
+    AS_ROOT,
+    CANARY,
+    SECRETS,
+    Graded,
+    assert_element_over_1024_mb,
+    grade,
+    honest_zero,
+)
+from tests.test_trusted import running as trusted_running
 
 TAG = "sealed-7272"
 SEALED = {"sealed+user", "sealed"}
@@ -65,15 +74,7 @@ def check(graded: Graded, check_id: str) -> dict[str, Any]:
 
 def running(tag: str = TAG) -> list[int]:
     """Processes whose command line holds `tag`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if tag.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
+    return trusted_running(tag)
 
 
 def end_running(tag: str = TAG) -> None:
@@ -312,12 +313,7 @@ def test_memfd_files_count_against_the_memory_limit(tmp_path: Path) -> None:
         "time.sleep(5)\n"
         "return A[i, j]"
     )
-    source = replace_function(solution_text("tensors"), "element", body)
-    graded = grade(tmp_path, source, "--memory-limit", "1024")
-    element = check(graded, "tensors.slicing.element")
-    assert element["status"] == "error", element["message"]
-    assert "memory" in str(element["message"]) and "1,024 MB" in str(element["message"])
-    assert graded.score() == (47.0, 48.0)
+    assert_element_over_1024_mb(tmp_path, body)
 
 
 # 5. A busy process tree beside an honest classmate

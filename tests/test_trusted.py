@@ -67,16 +67,21 @@ def stub_with(attack: str) -> str:
     return source.replace("from torch import Tensor\n", f"from torch import Tensor\n{attack}\n", 1)
 
 
-def leftovers() -> list[int]:
+def running(tag: str) -> list[int]:
+    """Processes whose command line holds `tag`."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if TAG.encode() in (entry / "cmdline").read_bytes():
+                if tag.encode() in (entry / "cmdline").read_bytes():
                     found.append(int(entry.name))
             except OSError:
                 continue
     return found
+
+
+def leftovers() -> list[int]:
+    return running(TAG)
 
 
 def grade(tmp_path: Path, tensors: str, *options: str, timeout: float = 120) -> Graded:
@@ -287,10 +292,16 @@ def test_memory_is_limited_for_the_whole_tree(tmp_path: Path) -> None:
         "time.sleep(30)\n"
         "return A[i, j]"
     )
+    assert_element_over_1024_mb(tmp_path, body)
+
+
+def assert_element_over_1024_mb(tmp_path: Path, body: str) -> None:
+    """The solution with `element` replaced by `body`, graded under --memory-limit 1024:
+    that check is an error naming the limit, every other check passes."""
     source = replace_function(solution_text("tensors"), "element", body)
     graded = grade(tmp_path, source, "--memory-limit", "1024")
     element = next(c for c in graded.checks if c["id"] == "tensors.slicing.element")
-    assert element["status"] == "error"
+    assert element["status"] == "error", element["message"]
     assert "memory" in str(element["message"]) and "1,024 MB" in str(element["message"])
     assert graded.score() == (47.0, 48.0)
 

@@ -36,6 +36,7 @@ FIRST_UID = 200_000
 DATA_HEADROOM_MB = 1024
 LEVELS = ("sealed+user", "namespaces+user", "user", "sealed", "namespaces", "process")
 OUTPUT_LIMIT = 64 * 2**20
+WORKER_NICE = 5
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,7 @@ def worker_limits(box: Box, data_mb: int | None, extra_tasks: int = 512) -> Call
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
         die_with_parent()
         os.setpgrp()
+        os.nice(WORKER_NICE)  # student code yields the CPU to the checkers that judge it
         resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
         resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
         resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
