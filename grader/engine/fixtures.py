@@ -14,9 +14,10 @@ import torch
 from grader.checks.helpers.training import Prepared, Trainer
 from grader.data import Mnist, MnistError
 from grader.data import load as load_mnist
-from grader.engine.plugin import CREDIT, STATE, emit, load_exercise
+from grader.engine.plugin import STATE, emit, load_exercise
 from grader.engine.remote import student_module
 from grader.engine.report import Status
+from grader.engine.results import CREDIT
 from grader.engine.submission import SubmissionError
 
 

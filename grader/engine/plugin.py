@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import time
 from collections.abc import Generator
 from dataclasses import asdict
@@ -25,20 +24,24 @@ import torch
 from grader.checks.helpers.source import stubbed
 from grader.engine import channel
 from grader.engine.checker import Started
-from grader.engine.outcome import Outcome, cap_output, classify
+from grader.engine.outcome import Outcome, classify
 from grader.engine.remote import Remote, StudentError, WorkerGone
-from grader.engine.report import CheckResult, Status
-from grader.engine.sanitise import MESSAGE_CAP
+from grader.engine.report import Status
+from grader.engine.results import (
+    OUTCOME,
+    OUTPUT,
+    TRACEBACK,
+    build_result,
+    check_id,
+    check_name,
+    points,
+)
 from grader.engine.state import Settings, State, exercises_of, move_to, preload, start_worker
 from grader.engine.submission import Submission, SubmissionError, is_timeout
 
 STATE = pytest.StashKey[State]()
 # The fixtures that checks use (device, mnist, trainer, progress, credit) live there.
 pytest_plugins = ("grader.engine.fixtures",)
-OUTCOME = pytest.StashKey[Outcome]()
-CREDIT = pytest.StashKey[tuple[float, str]]()
-OUTPUT = pytest.StashKey[str]()
-TRACEBACK = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -166,32 +169,6 @@ def import_in_worker(state: State, name: str) -> Remote | SubmissionError:
     return module
 
 
-def check_id(item: pytest.Item) -> str:
-    """A stable id: exercise, family (the test class) and check, e.g. tensors.slicing.column."""
-    parts = [Path(str(item.path)).stem]
-    cls = getattr(item, "cls", None)
-    if cls is not None:
-        family = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cls.__name__.removeprefix("Test")).lower()
-        parts.append(family)
-    parts.append(item.name.removeprefix("test_"))
-    return ".".join(parts)
-
-
-def check_name(item: pytest.Item) -> str:
-    function = getattr(item, "function", None)
-    doc = (getattr(function, "__doc__", None) or "").strip().splitlines()
-    name = doc[0].rstrip(".") if doc else item.name.removeprefix("test_").replace("_", " ")
-    callspec = getattr(item, "callspec", None)
-    return f"{name} ({callspec.id})" if callspec is not None else name
-
-
-def points(item: pytest.Item) -> float:
-    marker = item.get_closest_marker("points")
-    if marker is None or not marker.args:
-        raise pytest.UsageError(f"{item.nodeid}: every check needs @pytest.mark.points(n)")
-    return float(marker.args[0])
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Give each check its exercise's time limit (--grader-check-timeout), and keep only
     the checks whose id starts with a --grader-select prefix, if any are given."""
@@ -303,32 +280,6 @@ def worker_output(item: pytest.Item, state: State) -> str:
     """What the exercise's worker printed during this check (a bounded tail)."""
     worker = state.workers.get(Path(str(item.path)).stem)
     return worker.output_text() if worker is not None else ""
-
-
-def build_result(item: pytest.Item, settings: Settings, duration: float) -> CheckResult:
-    possible = points(item)
-    outcome = item.stash.get(OUTCOME, Outcome(Status.PASSED, ""))
-    score = possible if outcome.status is Status.PASSED else 0.0
-    fraction, message = item.stash.get(CREDIT, (1.0, outcome.message))
-    if outcome.status is Status.PASSED and fraction < 1.0:
-        outcome = Outcome(Status.FAILED, message)
-        score = round(possible * fraction, 4)
-    details: dict[str, Any] = dict(item.user_properties)
-    if outcome.grader_fault:
-        details["grader_fault"] = True  # grade exits 3: the run must be repeated
-    if TRACEBACK in item.stash and outcome.status is not Status.SKIPPED:
-        details["traceback"] = cap_output(item.stash[TRACEBACK], 4 * settings.output_cap)
-    return CheckResult(
-        id=check_id(item),
-        name=check_name(item),
-        status=outcome.status,
-        score=score,
-        max_score=possible,
-        message=cap_output(outcome.message, MESSAGE_CAP),
-        duration_s=round(duration, 4),
-        output=cap_output(item.stash.get(OUTPUT, ""), settings.output_cap),
-        details=details,
-    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

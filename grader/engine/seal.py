@@ -119,7 +119,7 @@ def bwrap_prefix(folder: Path | None, *, user_namespace: bool, gpu: bool) -> lis
     the caller drops to the worker's user id inside it (setpriv); otherwise bwrap makes a
     user namespace."""
     roots = python_roots()
-    binds = [*roots, *grader_parts(roots), *([folder] if folder is not None else [])]
+    binds = [*roots, *grader_parts(roots), *([folder.resolve()] if folder is not None else [])]
     args = [available() or "bwrap", "--die-with-parent", "--new-session", *NAMESPACES]
     if user_namespace:
         args.append("--unshare-user")
