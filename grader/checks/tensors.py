@@ -54,9 +54,11 @@ def with_threes(rows: int = 5, cols: int = 4, count: int = 4) -> torch.Tensor:
 class TestCreating:
     @pytest.mark.points(1)
     def test_full(self, tensors: Remote) -> None:
-        """make_full fills a new tensor with one value"""
-        got = tensors.make_full((2, 3), 7.5)
-        assert_tensor(got, torch.full((2, 3), 7.5), "make_full((2, 3), 7.5)")
+        """make_full fills a new float32 tensor with one value, integers included"""
+        for shape, value in (((2, 3), 7.5), ((4,), 3), ((1, 2, 3), -2)):
+            got = tensors.make_full(shape, value)
+            expected = torch.full(shape, float(value), dtype=torch.float32)
+            assert_tensor(got, expected, f"make_full({shape}, {value})")
 
     @pytest.mark.points(1)
     def test_full_like(self, tensors: Remote) -> None:
