@@ -86,7 +86,6 @@ class Worker:
             workdir.chmod(0o711)  # the worker's own user id reaches its home inside
         self.workdir, self.current = workdir, adopted
         self.watch = self.watching(adopted.pid) if adopted else None
-        self.has_data = False
         self.accessed: set[str] = set()  # names of the student's module this check used
 
     def start(self) -> None:
@@ -184,7 +183,7 @@ class Worker:
                 sweep(self.current.uid)
         if self.watch is not None:
             self.watch.stop()
-        self.current, self.has_data = None, False
+        self.current = None
 
     def close(self) -> None:
         """Stop the worker and remove the folder made for it (its home outside a sealed box)."""

@@ -28,7 +28,7 @@ from grader.worker.wire import NUMPY, Ref, recv, send
 
 @dataclass
 class Session:
-    """The worker's state: the student's module, handles, the data for training probes."""
+    """The worker's state: the student's module, handles, and what probes keep between calls."""
 
     folder: Folder
     module: Any
@@ -129,9 +129,6 @@ def handle(session: Session, request: tuple[Any, ...]) -> dict[str, Any]:
             return {"value": [encode(v) for _, v in zip(range(rest[1]), target, strict=False)]}
         if op == "len":
             return {"value": len(session.objects.get(rest[0].id))}
-        if op == "data":
-            session.data.update(rest[0])
-            return {"value": None}
         return {"failure": Failure("internal", "Request", f"unknown request {op!r}").data()}
     except BaseException as exc:
         return {"failure": failure(session.folder, exc).data()}
