@@ -2,28 +2,33 @@
 
 References come from torch's own autograd in float64 (torch.autograd.grad,
 torch.autograd.gradcheck); student gradients are compared with GRADIENT tolerances
-(rtol 1e-4, atol 1e-6), and known mistakes get a message of their own.
+(rtol 1e-4, atol 1e-6), and known mistakes get a message of their own. Every function
+is tried on several sizes, dtypes, learning rates, step counts and eps values
+(grader.checks.helpers.generated), so an answer tuned to one input does not pass.
 """
 
 from __future__ import annotations
 
-import numbers
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import strategies as st
 from torch import Tensor
 
 from grader.checks.helpers.assertions import (
+    FLOAT32,
     FLOAT64,
     Tolerance,
     assert_number,
+    assert_sequence,
     assert_tensor,
     plain,
     type_name,
 )
-from grader.checks.helpers.descent import fit_advice
+from grader.checks.helpers.descent import assert_descent, assert_losses, assert_step, trajectory
 from grader.checks.helpers.functions import (
     assert_raw_shapes,
     assert_saved_properly,
@@ -31,10 +36,19 @@ from grader.checks.helpers.functions import (
     forward,
     grad_out_like,
 )
+from grader.checks.helpers.generated import (
+    FLOAT_DTYPES,
+    describe_dtype,
+    dtypes,
+    explore,
+    keys,
+    shapes,
+)
 from grader.checks.helpers.gradients import (
     GRADIENT,
     accumulated,
     assert_gradient,
+    assert_not_rescaled,
     batch_mean_forgotten,
     central_difference_halved,
     close,
@@ -55,15 +69,19 @@ INTEGER_GRAD = "Only Tensors of floating point and complex dtype can require gra
 LEAF_IN_PLACE = "a leaf Variable that requires grad is being used in an in-place operation"
 
 
-def leaf(*shape: int) -> Tensor:
-    return torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+def leaf(*shape: int, dtype: torch.dtype = torch.float64, key: int | None = None) -> Tensor:
+    generator = None if key is None else torch.Generator().manual_seed(key)
+    return torch.randn(*shape, dtype=dtype, generator=generator).requires_grad_()
 
 
 def triple(got: Any, what: str) -> tuple[Any, Any, Any]:
-    assert isinstance(got, tuple | list) and len(got) == 3, (
-        f"{what}: expected a tuple (y, x.grad, w.grad), got {type_name(got)}"
-    )
-    return got[0], got[1], got[2]
+    values = assert_sequence(got, 3, what, "a tuple (y, x.grad, w.grad)")
+    return values[0], values[1], values[2]
+
+
+def vectors() -> st.SearchStrategy[tuple[int, torch.dtype, int]]:
+    """(length, dtype, key): vectors of one to nine elements, float32 or float64."""
+    return st.tuples(st.integers(1, 9), dtypes(FLOAT_DTYPES), keys())
 
 
 class TestUsingAutograd:
@@ -88,88 +106,118 @@ class TestUsingAutograd:
 
     @pytest.mark.points(1)
     def test_random_vectors(self, autograd: Remote) -> None:
-        """dot_and_gradients on random vectors"""
-        w, x = leaf(6), leaf(6)
-        y, x_grad, w_grad = triple(autograd.dot_and_gradients(w, x), "dot_and_gradients")
-        assert_number(y, float(torch.dot(w, x)), "dot_and_gradients: y", tol=FLOAT64)
-        mistakes = (sign_flipped(), accumulated())
-        assert_gradient(x_grad, w.detach(), "dot_and_gradients: x.grad", mistakes)
-        assert_gradient(w_grad, x.detach(), "dot_and_gradients: w.grad", mistakes)
+        """dot_and_gradients on vectors of any length and float dtype"""
+
+        def check(case: tuple[int, torch.dtype, int]) -> None:
+            size, dtype, key = case
+            w, x = leaf(size, dtype=dtype, key=key), leaf(size, dtype=dtype, key=key + 1)
+            what = f"dot_and_gradients(w, x of shape ({size},), {describe_dtype(dtype)})"
+            y, x_grad, w_grad = triple(autograd.dot_and_gradients(w, x), what)
+            tol = FLOAT32 if dtype == torch.float32 else FLOAT64
+            assert_number(y, float(torch.dot(w.double(), x.double())), f"{what}: y", tol=tol)
+            mistakes = (sign_flipped(), accumulated())
+            assert_gradient(x_grad, w.detach(), f"{what}: x.grad", mistakes)
+            assert_gradient(w_grad, x.detach(), f"{what}: w.grad", mistakes)
+
+        explore(check, vectors(), explicit=[(6, torch.float64, 0), (3, torch.float32, 1)])
 
     @pytest.mark.points(1)
     def test_detach(self, autograd: Remote) -> None:
         """detached leaves the graph but shares storage"""
-        t = leaf(3, 2) * 2
-        got = autograd.detached(t)
-        assert type(got) is Tensor, f"detached: expected a torch.Tensor, got {type_name(got)}"
-        assert got.grad_fn is None, "detached: the result still has a grad_fn; use t.detach()"
-        assert not got.requires_grad, "detached: the result still requires grad"
-        assert_tensor(got, t.detach(), "detached")
-        assert got.untyped_storage().data_ptr() == t.untyped_storage().data_ptr(), (
-            "detached: the result is a copy; t.detach() shares storage with t"
-        )
+
+        def check(case: tuple[tuple[int, ...], int]) -> None:
+            t = leaf(*case[0], key=case[1]) * 2
+            what = f"detached(t of shape {case[0]})"
+            got = autograd.detached(t)
+            assert type(got) is Tensor, f"{what}: expected a torch.Tensor, got {type_name(got)}"
+            assert got.grad_fn is None, f"{what}: the result still has a grad_fn; use t.detach()"
+            assert not got.requires_grad, f"{what}: the result still requires grad"
+            assert_tensor(got, t.detach(), what)
+            assert got.untyped_storage().data_ptr() == t.untyped_storage().data_ptr(), (
+                f"{what}: the result is a copy; t.detach() shares storage with t"
+            )
+
+        explore(check, st.tuples(shapes(1, 3), keys()), explicit=[((3, 2), 0)], examples=3)
 
     @pytest.mark.points(1)
     def test_accumulation(self, autograd: Remote) -> None:
         """backward_twice shows that gradients accumulate"""
-        w, x = leaf(5), leaf(5)
-        got = autograd.backward_twice(w, x)
-        assert_gradient(got, 2 * x.detach(), "backward_twice: w.grad", (not_accumulated(),))
+
+        def check(case: tuple[int, torch.dtype, int]) -> None:
+            size, dtype, key = case
+            w, x = leaf(size, dtype=dtype, key=key), leaf(size, dtype=dtype, key=key + 1)
+            what = f"backward_twice(w, x of shape ({size},)): w.grad"
+            got = autograd.backward_twice(w, x)
+            assert_gradient(got, 2 * x.detach(), what, (not_accumulated(),))
+
+        explore(check, vectors(), explicit=[(5, torch.float64, 0)], examples=3)
 
     @pytest.mark.points(1)
     def test_zero_between(self, autograd: Remote) -> None:
         """zeroed_between clears the gradient between two backward calls"""
-        w, x = leaf(5), leaf(5)
-        got = autograd.zeroed_between(w, x)
-        assert_gradient(got, x.detach(), "zeroed_between: w.grad", (accumulated(),))
+
+        def check(case: tuple[int, torch.dtype, int]) -> None:
+            size, dtype, key = case
+            w, x = leaf(size, dtype=dtype, key=key), leaf(size, dtype=dtype, key=key + 1)
+            what = f"zeroed_between(w, x of shape ({size},)): w.grad"
+            assert_gradient(autograd.zeroed_between(w, x), x.detach(), what, (accumulated(),))
+
+        explore(check, vectors(), explicit=[(5, torch.float64, 0)], examples=3)
 
 
-def step(autograd: Remote, theta: Tensor) -> None:
+def step(autograd: Remote, theta: Tensor, lr: float) -> None:
     """The student's descent_step, with the classic in-place error explained."""
     try:
-        autograd.descent_step(theta, 0.1)
+        autograd.descent_step(theta, lr)
     except StudentError as exc:
         if LEAF_IN_PLACE in exc.message:
             pytest.fail("descent_step: update theta inside `with torch.no_grad():`")
         raise
 
 
-class TestDescentStep:
-    def prepared(self) -> tuple[Tensor, Tensor, Tensor]:
-        """A leaf with a known gradient: (theta, its gradient, its value)."""
-        theta = leaf(4)
-        weights = torch.arange(1.0, 5.0, dtype=torch.float64)
-        (grad,) = torch.autograd.grad((weights * theta**2).sum(), theta)
-        theta.grad = grad.clone()
-        return theta, grad, theta.detach().clone()
+def prepared(shape: tuple[int, ...], key: int) -> tuple[Tensor, Tensor, Tensor]:
+    """A leaf with a known gradient: (theta, its gradient, its value)."""
+    theta = leaf(*shape, key=key)
+    weights = torch.arange(1.0, theta.numel() + 1, dtype=torch.float64).reshape(shape)
+    (grad,) = torch.autograd.grad((weights * theta**2).sum(), theta)
+    theta.grad = grad.clone()
+    return theta, grad, theta.detach().clone()
 
+
+RATES = st.sampled_from([0.1, 0.05, 0.3, 1.5, 0.01])
+
+
+class TestDescentStep:
     @pytest.mark.points(2)
     def test_update(self, autograd: Remote) -> None:
-        """descent_step moves against the gradient, in place"""
-        theta, grad, before = self.prepared()
-        step(autograd, theta)
-        now = theta.detach()
-        assert not torch.equal(now, before), (
-            "descent_step: theta did not change; update it in place (theta -= ...), "
-            "a new tensor assigned to the name theta is lost when the function returns"
-        )
-        if torch.allclose(now, before + 0.1 * grad):
-            pytest.fail(
-                "descent_step: theta moved up the gradient; the slide's plus sign is a slip: "
-                "descend with theta - lr * grad"
-            )
-        assert_tensor(now, before - 0.1 * grad, "descent_step: theta", tol=FLOAT64)
+        """descent_step moves against the gradient by lr x grad, in place"""
+
+        def check(case: tuple[tuple[int, ...], float, int]) -> None:
+            shape, lr, key = case
+            theta, grad, before = prepared(shape, key)
+            step(autograd, theta, lr)
+            what = f"descent_step(theta of shape {shape}, lr={lr})"
+            assert_step(theta.detach(), before, grad, lr, what)
+
+        cases = st.tuples(shapes(1, 3), RATES, keys())
+        explore(check, cases, explicit=[((4,), 0.1, 0), ((2, 3), 0.05, 1)])
 
     @pytest.mark.points(1)
     def test_leaf_and_cleared(self, autograd: Remote) -> None:
         """after descent_step theta is still a leaf and its gradient is cleared"""
-        theta, _, _ = self.prepared()
-        step(autograd, theta)
-        assert theta.is_leaf and theta.requires_grad, (
-            "descent_step: theta is no longer a leaf that requires grad"
-        )
-        cleared = theta.grad is None or not bool(theta.grad.any())
-        assert cleared, "descent_step: theta.grad was not cleared after the step"
+
+        def check(case: tuple[tuple[int, ...], float, int]) -> None:
+            shape, lr, key = case
+            theta, _, _ = prepared(shape, key)
+            step(autograd, theta, lr)
+            what = f"descent_step(theta of shape {shape}, lr={lr})"
+            assert theta.is_leaf and theta.requires_grad, (
+                f"{what}: theta is no longer a leaf that requires grad"
+            )
+            cleared = theta.grad is None or not bool(theta.grad.any())
+            assert cleared, f"{what}: theta.grad was not cleared after the step"
+
+        explore(check, st.tuples(shapes(1, 3), RATES, keys()), explicit=[((4,), 0.1, 0)])
 
 
 NO_AUTOGRAD = "without autograd: the docstring asks you to compute it yourself"
@@ -181,94 +229,147 @@ def assert_without_autograd(autograd: Remote, name: str) -> None:
     assert not found, f"{name}: {NO_AUTOGRAD} (the source calls backward or autograd.grad)"
 
 
+def numerical(autograd: Remote, name: str, x: Tensor, eps: float) -> Tensor:
+    """The student's numerical_gradient of FUNCTIONS[name] at x, checked for autograd."""
+    run = probe(autograd, "numerical_gradient", autograd.numerical_gradient, name, x, eps)
+    assert not run["changed"], changed_in_place("numerical_gradient", "x")
+    assert not run["backward"] and not run["tracked"], (
+        f"numerical_gradient: {NO_AUTOGRAD} (no backward)"
+    )
+    return plain(run["value"], f"numerical_gradient({name})")
+
+
+def assert_central(
+    tensor: Tensor, f: Callable[[Tensor], Tensor], x: Tensor, eps: float, what: str
+) -> None:
+    """`tensor` is the central difference of f at x with this eps, or the mistake named."""
+    expected = differences(f, x, eps, central=True)
+    if close(tensor, expected, GRADIENT):
+        return
+    if close(tensor, differences(f, x, eps, central=False), GRADIENT):
+        pytest.fail(
+            f"{what}: these are forward differences (f(x + eps e_i) - f(x)) / eps; use "
+            "central ones: (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)"
+        )
+    tracked_x = x.clone().requires_grad_()
+    (exact,) = torch.autograd.grad(f(tracked_x), tracked_x)
+    if close(tensor, exact, Tolerance(1e-6, 1e-8)):
+        pytest.fail(
+            f"{what}: the result is the exact gradient, not the central difference with "
+            f"eps={eps}: use the eps argument"
+        )
+    mistakes = (sign_flipped(), central_difference_halved())
+    assert_gradient(tensor, expected, what, mistakes)
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> tuple[int, int, int, int]:
+    """(N, D, C, key): softmax regression sizes, rarely equal to each other."""
+    return draw(st.integers(1, 7)), draw(st.integers(1, 6)), draw(st.integers(2, 5)), draw(keys())
+
+
 class TestGradientsByHand:
     @pytest.mark.points(0.5)
     @pytest.mark.parametrize("name", list(FUNCTIONS))
     def test_numerical_gradient(self, autograd: Remote, name: str) -> None:
-        """numerical_gradient computes central differences, without autograd"""
-        f, eps = FUNCTIONS[name], 1e-2  # large enough that forward differences show
-        x = torch.randn(2, 3, dtype=torch.float64)
-        run = probe(autograd, "numerical_gradient", autograd.numerical_gradient, name, x, eps)
-        assert not run["changed"], changed_in_place("numerical_gradient", "x")
-        assert not run["backward"] and not run["tracked"], (
-            f"numerical_gradient: {NO_AUTOGRAD} (no backward)"
-        )
-        assert_without_autograd(autograd, "numerical_gradient")
-        tensor = plain(run["value"], f"numerical_gradient({name})")
-        if close(tensor, differences(f, x, eps, central=False), GRADIENT):
-            pytest.fail(
-                f"numerical_gradient({name}): these are forward differences (f(x + eps e_i) - "
-                "f(x)) / eps; use central ones: (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)"
-            )
-        expected = differences(f, x, eps, central=True)
-        tracked_x = x.clone().requires_grad_()
-        (exact,) = torch.autograd.grad(f(tracked_x), tracked_x)
-        if not close(tensor, expected, GRADIENT) and close(tensor, exact, Tolerance(1e-6, 1e-8)):
-            pytest.fail(
-                f"numerical_gradient({name}): called with eps={eps}, the result is the exact "
-                "gradient, not the central difference with that eps: use the eps argument"
-            )
-        mistakes = (sign_flipped(), central_difference_halved())
-        assert_gradient(tensor, expected, f"numerical_gradient({name}, eps={eps})", mistakes)
+        """numerical_gradient computes central differences with the given eps, without autograd"""
 
-    def softmax_answers(self, autograd: Remote) -> tuple[Any, Any, Tensor, Tensor]:
-        """The student's (dW, db) and torch's, for a float64 batch of N=5, D=4, C=3."""
-        X = torch.randn(5, 4, dtype=torch.float64)
-        y = torch.tensor([0, 2, 1, 2, 0])
-        W, b = leaf(3, 4), leaf(3)
+        def check(case: tuple[tuple[int, ...], float, int]) -> None:
+            shape, eps, key = case
+            x = torch.randn(
+                shape, dtype=torch.float64, generator=torch.Generator().manual_seed(key)
+            )
+            tensor = numerical(autograd, name, x, eps)
+            what = f"numerical_gradient({name}, x of shape {shape}, eps={eps})"
+            assert_central(tensor, FUNCTIONS[name], x, eps, what)
+
+        eps = st.sampled_from([1e-2, 5e-3, 2e-2])  # large enough that forward differences show
+        cases = st.tuples(shapes(1, 3, max_side=4), eps, keys())
+        explore(check, cases, explicit=[((2, 3), 1e-2, 0), ((5,), 2e-2, 1)], examples=2)
+        assert_without_autograd(autograd, "numerical_gradient")
+
+    def softmax_answers(
+        self, autograd: Remote, case: tuple[int, int, int, int]
+    ) -> tuple[Any, Any, Tensor, Tensor, str]:
+        """The student's (dW, db), torch's, and how a message names the batch."""
+        n, d, c, key = case
+        generator = torch.Generator().manual_seed(key)
+        X = torch.randn(n, d, dtype=torch.float64, generator=generator)
+        y = torch.randint(0, c, (n,), generator=generator)
+        W, b = leaf(c, d, key=key + 1), leaf(c, key=key + 2)
         dW, db = torch.autograd.grad(F.cross_entropy(X @ W.T + b, y), (W, b))
+        what = f"softmax_regression_gradients(N={n}, D={d}, C={c})"
         function = autograd.softmax_regression_gradients
         run = probe(autograd, "without_backward", function, X, y, W.detach(), b.detach())
-        got = run["value"]
-        assert not run["backward"], (
-            f"softmax_regression_gradients: {NO_AUTOGRAD} by hand (no backward)"
-        )
-        assert_without_autograd(autograd, "softmax_regression_gradients")
-        assert isinstance(got, tuple | list) and len(got) == 2, (
-            f"softmax_regression_gradients: expected (dW, db), got {type_name(got)}"
-        )
-        return got[0], got[1], dW, db
+        assert not run["backward"], f"{what}: {NO_AUTOGRAD} by hand (no backward)"
+        got = assert_sequence(run["value"], 2, what, "(dW, db)")
+        return got[0], got[1], dW, db, what
 
     @pytest.mark.points(2)
     def test_softmax_regression_dw(self, autograd: Remote) -> None:
         """hand-derived dL/dW of softmax regression"""
-        got, _, dW, _ = self.softmax_answers(autograd)
-        mistakes = (sign_flipped(), batch_mean_forgotten(5), transposed())
-        assert_gradient(got, dW, "softmax_regression_gradients: dL/dW", mistakes)
+
+        def check(case: tuple[int, int, int, int]) -> None:
+            got, _, dW, _, what = self.softmax_answers(autograd, case)
+            mistakes = (sign_flipped(), batch_mean_forgotten(case[0]), transposed())
+            assert_not_rescaled(got, dW, case[0], f"{what}: dL/dW")
+            assert_gradient(got, dW, f"{what}: dL/dW", mistakes)
+
+        explore(check, batches(), explicit=[(5, 4, 3, 0), (6, 2, 4, 1)], examples=4)
+        assert_without_autograd(autograd, "softmax_regression_gradients")
 
     @pytest.mark.points(1)
     def test_softmax_regression_db(self, autograd: Remote) -> None:
         """hand-derived dL/db of softmax regression"""
-        _, got, _, db = self.softmax_answers(autograd)
-        mistakes = (sign_flipped(), batch_mean_forgotten(5))
-        assert_gradient(got, db, "softmax_regression_gradients: dL/db", mistakes)
+
+        def check(case: tuple[int, int, int, int]) -> None:
+            _, got, _, db, what = self.softmax_answers(autograd, case)
+            mistakes = (sign_flipped(), batch_mean_forgotten(case[0]))
+            assert_not_rescaled(got, db, case[0], f"{what}: dL/db")
+            assert_gradient(got, db, f"{what}: dL/db", mistakes)
+
+        explore(check, batches(), explicit=[(5, 4, 3, 0), (6, 2, 4, 1)], examples=4)
+        assert_without_autograd(autograd, "softmax_regression_gradients")
+
+
+def linear_inputs(case: tuple[int, int, int, int]) -> tuple[Tensor, Tensor, Tensor]:
+    """x (N, D), W (C, D), b (C,) for F.linear, from (N, D, C, key)."""
+    n, d, c, key = case
+    return leaf(n, d, key=key), leaf(c, d, key=key + 1), leaf(c, key=key + 2)
+
+
+def linear_name(case: tuple[int, int, int, int]) -> str:
+    n, d, c, _ = case
+    return f"LinearFunction (x of shape ({n}, {d}), W ({c}, {d}), b ({c},))"
 
 
 class TestCustomFunction:
-    def linear_inputs(self) -> tuple[Tensor, Tensor, Tensor]:
-        return leaf(4, 3), leaf(2, 3), leaf(2)
-
     @pytest.mark.points(1)
     def test_linear_forward(self, autograd: Remote) -> None:
-        """LinearFunction.forward equals F.linear"""
-        x, W, b = self.linear_inputs()
-        out = forward(autograd, "LinearFunction", x, W, b)["out"]
-        assert_tensor(out, F.linear(x, W, b), "LinearFunction.forward", tol=FLOAT64)
+        """LinearFunction.forward equals F.linear, at any batch and layer size"""
+
+        def check(case: tuple[int, int, int, int]) -> None:
+            x, W, b = linear_inputs(case)
+            out = forward(autograd, "LinearFunction", x, W, b)["out"]
+            what = f"{linear_name(case)}.forward"
+            assert_tensor(out, F.linear(x, W, b), what, tol=FLOAT64)
+
+        explore(check, batches(), explicit=[(4, 3, 2, 0), (1, 5, 3, 1)], examples=3)
 
     @pytest.mark.points(1)
     def test_linear_saves_for_backward(self, autograd: Remote) -> None:
         """LinearFunction saves its tensors with save_for_backward"""
-        inputs = self.linear_inputs()
+        inputs = linear_inputs((4, 3, 2, 0))
         run = forward(autograd, "LinearFunction", *inputs)
         assert_tensor(run["out"], F.linear(*inputs), "LinearFunction.forward", tol=FLOAT64)
         assert_saved_properly(run, "LinearFunction", source_of(autograd))
 
     def linear_gradients(
-        self, autograd: Remote, raw_shapes: bool = True
-    ) -> tuple[tuple[Tensor, ...], Any]:
-        """The inputs, and the student's gradients checked against F.linear's (and what
-        backward itself returns checked for each input's shape, when `raw_shapes`)."""
-        inputs = self.linear_inputs()
+        self, autograd: Remote, case: tuple[int, int, int, int], raw_shapes: bool = True
+    ) -> tuple[Tensor, ...]:
+        """The inputs, after the student's gradients were checked against F.linear's (and
+        what backward itself returns checked for each input's shape, when `raw_shapes`)."""
+        inputs, what = linear_inputs(case), f"{linear_name(case)}.backward"
         out = forward(autograd, "LinearFunction", *inputs)["out"]
         grad_out = grad_out_like(out)
         run = backward(autograd, "LinearFunction", inputs, grad_out)
@@ -277,18 +378,22 @@ class TestCustomFunction:
         expected = torch.autograd.grad(F.linear(*inputs), inputs, grad_out)
         for name, g, e in zip(("dL/dx", "dL/dW", "dL/db"), run["grads"], expected, strict=True):
             mistakes = (sign_flipped(), transposed())
-            assert_gradient(g, e, f"LinearFunction.backward: {name}", mistakes)
-        return inputs, run
+            assert_gradient(g, e, f"{what}: {name}", mistakes)
+        return inputs
 
     @pytest.mark.points(2)
     def test_linear_backward(self, autograd: Remote) -> None:
         """LinearFunction.backward gives the right gradient for each input"""
-        self.linear_gradients(autograd)
+
+        def check(case: tuple[int, int, int, int]) -> None:
+            self.linear_gradients(autograd, case)
+
+        explore(check, batches(), explicit=[(4, 3, 2, 0), (1, 5, 3, 1), (6, 2, 4, 2)], examples=3)
 
     @pytest.mark.points(1)
     def test_linear_gradcheck(self, autograd: Remote) -> None:
         """torch.autograd.gradcheck accepts LinearFunction"""
-        inputs, _ = self.linear_gradients(autograd, raw_shapes=False)
+        inputs = self.linear_gradients(autograd, (4, 3, 2, 0), raw_shapes=False)
         assert probe(autograd, "gradcheck", autograd.LinearFunction, inputs, False), (
             "LinearFunction: torch.autograd.gradcheck found that backward disagrees with "
             "finite differences"
@@ -296,21 +401,31 @@ class TestCustomFunction:
 
     @pytest.mark.points(1)
     def test_sigmoid_forward(self, autograd: Remote) -> None:
-        """SigmoidFunction.forward equals torch.sigmoid"""
-        x = leaf(3, 4)
-        run = forward(autograd, "SigmoidFunction", x)
-        assert_tensor(run["out"], torch.sigmoid(x), "SigmoidFunction.forward", tol=FLOAT64)
-        assert_saved_properly(run, "SigmoidFunction", source_of(autograd))
+        """SigmoidFunction.forward equals torch.sigmoid, at any shape"""
+
+        def check(case: tuple[tuple[int, ...], int]) -> None:
+            x = leaf(*case[0], key=case[1])
+            run = forward(autograd, "SigmoidFunction", x)
+            what = f"SigmoidFunction.forward(x of shape {case[0]})"
+            assert_tensor(run["out"], torch.sigmoid(x), what, tol=FLOAT64)
+            assert_saved_properly(run, "SigmoidFunction", source_of(autograd))
+
+        explore(check, st.tuples(shapes(1, 4), keys()), explicit=[((3, 4), 0)], examples=3)
 
     @pytest.mark.points(2)
     def test_sigmoid_backward(self, autograd: Remote) -> None:
         """SigmoidFunction.backward passes gradcheck"""
-        x = leaf(3, 4)
-        out = forward(autograd, "SigmoidFunction", x)["out"]
-        grad_out = grad_out_like(out)
-        (got,) = backward(autograd, "SigmoidFunction", (x,), grad_out)["grads"]
-        (expected,) = torch.autograd.grad(torch.sigmoid(x), x, grad_out)
-        assert_gradient(got, expected, "SigmoidFunction.backward: dL/dx", (sign_flipped(),))
+
+        def check(case: tuple[tuple[int, ...], int]) -> None:
+            x = leaf(*case[0], key=case[1])
+            out = forward(autograd, "SigmoidFunction", x)["out"]
+            grad_out = grad_out_like(out)
+            (got,) = backward(autograd, "SigmoidFunction", (x,), grad_out)["grads"]
+            (expected,) = torch.autograd.grad(torch.sigmoid(x), x, grad_out)
+            what = f"SigmoidFunction.backward(x of shape {case[0]}): dL/dx"
+            assert_gradient(got, expected, what, (sign_flipped(),))
+
+        explore(check, st.tuples(shapes(1, 4), keys()), explicit=[((3, 4), 0)], examples=3)
         big = leaf(64, 64)
         assert probe(autograd, "gradcheck", autograd.SigmoidFunction, (big,), True), (
             "SigmoidFunction: torch.autograd.gradcheck found that backward disagrees with "
@@ -319,14 +434,16 @@ class TestCustomFunction:
 
     @pytest.mark.points(2)
     def test_gradcheck_linear(self, autograd: Remote) -> None:
-        """gradcheck_linear runs gradcheck on float64 inputs"""
+        """gradcheck_linear runs gradcheck on float64 inputs that all require grad"""
         run = probe(autograd, "gradcheck_linear", autograd)
-        wrong = [d for dtypes in run["seen"] for d in dtypes if d != "torch.float64"]
+        calls = run["seen"]
+        wrong = [dtype for inputs in calls for dtype, _ in inputs if dtype != "torch.float64"]
         assert not wrong, (
             f"gradcheck_linear: gradcheck got inputs of dtype {wrong[0]}; finite differences "
             "need float64 (dtype=torch.float64), float32 is too coarse"
         )
-        assert run["seen"], "gradcheck_linear: torch.autograd.gradcheck was never called"
+        assert calls, "gradcheck_linear: torch.autograd.gradcheck was never called"
+        assert_all_checked(calls)
         source = source_of(autograd)
         assert source.calls("gradcheck_linear", "gradcheck"), (
             "gradcheck_linear: the source never calls torch.autograd.gradcheck"
@@ -338,30 +455,38 @@ class TestCustomFunction:
         assert verdict is True, f"gradcheck_linear: expected True, got {verdict!r}"
 
 
+def assert_all_checked(calls: list[list[tuple[str, bool]]]) -> None:
+    """Some gradcheck call had x, W and b all requiring grad (else dW or db went untested)."""
+    names = ("x", "W", "b")
+    best = max(calls, key=lambda inputs: sum(grad for _, grad in inputs))
+    untested = [name for name, (_, grad) in zip(names, best, strict=False) if not grad]
+    untested += list(names[len(best) :])
+    assert not untested, (
+        f"gradcheck_linear: {', '.join(untested)} did not require grad, so gradcheck never "
+        f"tested {' and '.join('d' + name for name in untested)}: give every input "
+        "requires_grad=True"
+    )
+
+
 class TestFit:
     @pytest.mark.points(2)
     def test_fit_line(self, autograd: Remote) -> None:
-        """fit_line reaches the least-squares line with descent_step"""
-        x = torch.linspace(-1, 1, 50, dtype=torch.float64)
-        y = 3 * x - 2 + 0.1 * torch.randn(50, dtype=torch.float64)
-        design = torch.stack([x, torch.ones_like(x)], dim=1)
-        optimum = torch.linalg.lstsq(design, y.unsqueeze(1)).solution.squeeze(1)
-        got = autograd.fit_line(x, y, 300, 0.5)
-        assert isinstance(got, tuple | list) and len(got) == 2, (
-            f"fit_line: expected (theta, losses), got {type_name(got)}"
+        """fit_line follows gradient descent from zeros with this lr and number of steps,
+        recording the loss before each step"""
+
+        def check(case: tuple[int, float, int, int]) -> None:
+            steps, lr, size, key = case
+            generator = torch.Generator().manual_seed(key)
+            x = torch.linspace(-1, 1, size, dtype=torch.float64)
+            y = 3 * x - 2 + 0.1 * torch.randn(size, dtype=torch.float64, generator=generator)
+            what = f"fit_line(x, y of {size} points, steps={steps}, lr={lr})"
+            got = assert_sequence(autograd.fit_line(x, y, steps, lr), 2, what, "(theta, losses)")
+            losses = assert_losses(got[1], steps, what)
+            assert_descent(losses, x, y, lr, what)
+            _, theta = trajectory(x, y, lr, steps)
+            assert_tensor(plain(got[0], f"{what}: theta"), theta, f"{what}: theta", tol=GRADIENT)
+
+        cases = st.tuples(
+            st.integers(1, 40), st.sampled_from([0.5, 0.1, 0.3, 0.05]), st.integers(5, 60), keys()
         )
-        theta, losses = got
-        assert isinstance(losses, list | tuple) and len(losses) == 300, (
-            "fit_line: expected a list of 300 losses, one per step"
-        )
-        kinds = {
-            type_name(v) for v in losses if not isinstance(v, numbers.Real) or isinstance(v, bool)
-        }
-        assert not kinds, (
-            f"fit_line: the losses must be Python floats, got {', '.join(sorted(kinds))}: "
-            "append loss.item() (a kept loss tensor also keeps its graph)"
-        )
-        assert losses[-1] < losses[0], f"fit_line: {fit_advice(losses, x, y, 0.5)}"
-        assert_tensor(
-            plain(theta, "fit_line: theta"), optimum, "fit_line: theta (the optimum)", tol=GRADIENT
-        )
+        explore(check, cases, explicit=[(300, 0.5, 50, 0), (7, 0.1, 23, 1)], examples=3)

@@ -96,13 +96,13 @@ def gradcheck(_: Any, function: Any, inputs: tuple[Tensor, ...], fast: bool) -> 
 
 
 def gradcheck_linear(_: Any, module: Any) -> dict[str, Any]:
-    """The student's gradcheck_linear with the grader's LinearFunction, and the dtypes
-    of every gradcheck call it made."""
+    """The student's gradcheck_linear with the grader's LinearFunction, and for every
+    gradcheck call it made the (dtype, requires_grad) of each input."""
     original, seen = torch.autograd.gradcheck, []
 
     def spy(func: Any, inputs: Any, *args: Any, **kwargs: Any) -> bool:
         tensors = inputs if isinstance(inputs, tuple | list) else (inputs,)
-        seen.append([str(t.dtype) for t in tensors if isinstance(t, Tensor)])
+        seen.append([(str(t.dtype), t.requires_grad) for t in tensors if isinstance(t, Tensor)])
         return bool(original(func, inputs, *args, **kwargs))
 
     with contextlib.ExitStack() as stack:
@@ -115,7 +115,7 @@ def gradcheck_linear(_: Any, module: Any) -> dict[str, Any]:
         try:
             verdict: Any = module.gradcheck_linear()
         except Exception:
-            if any(dtype != "torch.float64" for dtypes in seen for dtype in dtypes):
+            if any(dtype != "torch.float64" for inputs in seen for dtype, _ in inputs):
                 return {"seen": seen}
             raise
     return {"seen": seen, "verdict": verdict if isinstance(verdict, bool) else repr(verdict)}

@@ -177,3 +177,12 @@ def python_number(got: Any, what: str) -> float:
     number = isinstance(got, numbers.Real) and not isinstance(got, bool)
     assert number, f"{what}: expected a Python float, got {type_name(got)}"
     return float(got)
+
+
+def assert_sequence(got: Any, length: int, what: str, expected: str) -> tuple[Any, ...]:
+    """A tuple or list of `length` items (`expected` says which, for the message)."""
+    count = len(got) if type(got) in (tuple, list) else None
+    assert count == length, (
+        f"{what}: expected {expected}, got {type_name(got) if count is None else f'{count} items'}"
+    )
+    return tuple(got)

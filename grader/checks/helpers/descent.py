@@ -1,13 +1,16 @@
-"""Why a line fit's loss did not fall, named from the losses themselves.
+"""Gradient descent as the docstrings define it, computed by the grader, and the
+student's steps and losses judged against it with the cause named.
 
-The fit_line check replays the first steps of gradient descent, ascent and descent on
-the summed loss from theta = 0, computed here, and names the one the student's first
-losses match; a loss that never changes means theta was never updated.
+descent_step must move theta by exactly lr x grad; fit_line's losses must be those of
+the docstring's loop (the loss before each step, from theta = 0, with the given lr and
+number of steps). Where they differ, the losses themselves name the cause: the list
+starts one step late, theta never moved, it moved up the gradient, the loss was summed.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -34,7 +37,7 @@ def fit_advice(losses: list[float] | tuple[float, ...], x: Tensor, y: Tensor, lr
     def matches(sign: float, summed: bool) -> bool:
         return all(
             math.isclose(a, b, rel_tol=1e-6)
-            for a, b in zip(first, replay(x, y, lr, sign, summed), strict=True)
+            for a, b in zip(first, replay(x, y, lr, sign, summed)[: len(first)], strict=True)
         )
 
     if len(set(losses)) == 1:
@@ -51,3 +54,86 @@ def fit_advice(losses: list[float] | tuple[float, ...], x: Tensor, y: Tensor, lr
             f"(a sum makes the gradient {len(x)} times larger, too large for lr={lr})"
         )
     return f"{seen}; it must fall: compute the mean squared error and step against the gradient"
+
+
+def assert_step(now: Tensor, before: Tensor, grad: Tensor, lr: float, what: str) -> None:
+    """theta moved to before - lr * grad; otherwise say by how much it moved."""
+    assert not torch.equal(now, before), (
+        f"{what}: theta did not change; update it in place (theta -= ...), a new tensor "
+        "assigned to the name theta is lost when the function returns"
+    )
+    expected = before - lr * grad
+    if torch.allclose(now, expected, rtol=1e-9, atol=1e-12):
+        return
+    moved = before - now
+    rate = float((moved * grad).sum() / (grad * grad).sum())
+    along = torch.allclose(moved, rate * grad, rtol=1e-6, atol=1e-12)
+    assert not (along and rate < 0), (
+        f"{what}: theta moved up the gradient; the slide's plus sign is a slip: descend "
+        "with theta - lr * grad"
+    )
+    assert not along, (
+        f"{what}: theta moved by {rate:.4g} x grad, not lr x grad = {lr:g} x grad: "
+        "use the lr argument"
+    )
+    raise AssertionError(
+        f"{what}: theta is not theta - lr * grad; largest error "
+        f"{float((now - expected).abs().max()):.3g}"
+    )
+
+
+def trajectory(x: Tensor, y: Tensor, lr: float, steps: int) -> tuple[list[float], Tensor]:
+    """The docstring's loop, computed by the grader: the loss before each step, and theta."""
+    theta, losses = torch.zeros(2, dtype=torch.float64), []
+    for _ in range(steps):
+        residual = theta[0] * x + theta[1] - y
+        losses.append(float((residual**2).mean()))
+        grad = 2 / len(x) * torch.stack([(residual * x).sum(), residual.sum()])
+        theta = theta - lr * grad
+    return losses, theta
+
+
+def assert_losses(losses: Any, steps: int, what: str) -> list[float]:
+    """One Python float per step."""
+    assert type(losses) in (list, tuple) and len(losses) == steps, (
+        f"{what}: expected a list of {steps} losses, one per step, got "
+        f"{len(losses) if type(losses) in (list, tuple) else type(losses).__name__}"
+    )
+    kinds = {type(v).__name__ for v in losses if type(v) not in (float, int)}
+    assert not kinds, (
+        f"{what}: the losses must be Python floats, got {', '.join(sorted(kinds))}: append "
+        "loss.item() (a kept loss tensor also keeps its graph)"
+    )
+    return [float(v) for v in losses]
+
+
+def assert_descent(losses: list[float], x: Tensor, y: Tensor, lr: float, what: str) -> None:
+    """The losses are the docstring's: before each step, from theta = 0, with this lr."""
+    expected, _ = trajectory(x, y, lr, len(losses) + 1)
+    if all_close(losses, expected[: len(losses)]):
+        return
+    assert not all_close(losses, expected[1:]), (
+        f"{what}: the loss list starts after the first step: record each loss before its "
+        "step (the first is the loss at theta = 0)"
+    )
+    assert math.isclose(losses[0], expected[0], rel_tol=1e-6), (
+        f"{what}: the first loss is {losses[0]:.6g}, expected {expected[0]:.6g}, the mean "
+        "squared error at theta = zeros(2)"
+    )
+    if len(losses) > 1 and not losses[-1] < losses[0]:
+        raise AssertionError(f"{what}: {fit_advice(losses, x, y, lr)}")
+    index = next(
+        i
+        for i, (a, b) in enumerate(zip(losses, expected, strict=False))
+        if not math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12)
+    )
+    raise AssertionError(
+        f"{what}: loss {index} is {losses[index]:.6g}, expected {expected[index]:.6g}: each "
+        f"step must be theta - lr * grad with lr={lr}, on the mean squared error"
+    )
+
+
+def all_close(got: list[float], expected: list[float]) -> bool:
+    return len(got) == len(expected) and all(
+        math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12) for a, b in zip(got, expected, strict=True)
+    )

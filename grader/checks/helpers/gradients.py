@@ -116,3 +116,24 @@ def assert_gradient(
     advice = diagnose(tensor, reference, mistakes, tol)
     assert not advice, f"{what}: {advice}"
     assert_values(tensor, reference, what, tol)
+
+
+def assert_not_rescaled(got: object, expected: Tensor, batch: int, what: str) -> None:
+    """A gradient that is the right one times a constant names the divisor it used."""
+    if not isinstance(got, Tensor) or got.shape != expected.shape:
+        return
+    tensor, reference = got.detach().cpu().double(), expected.detach().double()
+    norm = float((reference * reference).sum())
+    if norm == 0:
+        return
+    scale = float((tensor * reference).sum()) / norm
+    known = (1.0, float(batch))  # right, or the forgotten mean that Mistake names
+    if scale <= 0 or any(abs(scale - k) < 1e-3 * k for k in known):
+        return
+    if not close(tensor, scale * reference, GRADIENT):
+        return
+    raise AssertionError(
+        f"{what}: it is {scale:.4g} times the right gradient, as if divided by "
+        f"{batch / scale:.4g}: the loss is the mean over this batch, so divide by N = {batch} "
+        "(len(y)), not a fixed number"
+    )
