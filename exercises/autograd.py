@@ -66,7 +66,8 @@ def descent_step(theta: Tensor, lr: float) -> None:
 
 
 def numerical_gradient(f: Callable[[Tensor], Tensor], x: Tensor, eps: float = 1e-6) -> Tensor:
-    """The gradient of the scalar function f at x by central differences, same shape as x.
+    """The gradient of the scalar function f at x by central differences, with the shape
+    and dtype of x.
 
     For each element i: (f(x + eps * e_i) - f(x - eps * e_i)) / (2 * eps). Do not use autograd.
     """
@@ -121,7 +122,8 @@ class SigmoidFunction(torch.autograd.Function):
 def gradcheck_linear() -> bool:
     """Verify LinearFunction with torch.autograd.gradcheck and return its verdict.
 
-    Build small random inputs x (4, 3), W (2, 3), b (2,) that gradcheck can trust.
+    Build small random inputs x (4, 3), W (2, 3), b (2,) that gradcheck can trust: float64,
+    and all three requiring grad (gradcheck tests only the inputs that require grad).
     """
     # TODO(student): write your code here
     raise NotImplementedError("autograd: gradcheck_linear")

@@ -60,7 +60,7 @@ def make_loaders(
 
 
 class LogRegression(nn.Module):
-    """Logistic regression: one linear layer from the 784 pixels to the 10 classes.
+    """Logistic regression: one linear layer, with bias, from the 784 pixels to the 10 classes.
 
     forward takes a batch (B, 28, 28) or (B, 1, 28, 28) and returns logits (B, 10).
     """
@@ -108,7 +108,8 @@ def train_epoch(
     criterion: nn.Module,
     device: torch.device,
 ) -> tuple[float, float]:
-    """One pass over `loader`: for each batch, zero_grad, forward, loss, backward, step.
+    """One pass over `loader` in training mode: for each batch, zero_grad, forward, loss,
+    backward, step. Call model.train() first (evaluate leaves the model in eval mode).
 
     Move each batch to `device`. Return (mean training loss per sample, training error) as
     Python floats (.item()), where the error is the fraction of misclassified samples.

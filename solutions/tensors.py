@@ -173,7 +173,11 @@ def reshape_any(t: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 def tile(t: Tensor, repeats: tuple[int, ...]) -> Tensor:
-    """`t` repeated `repeats[d]` times along each dimension d (Tensor.repeat)."""
+    """`t` repeated `repeats[d]` times along each dimension d (Tensor.repeat).
+
+    `repeats` may have more entries than `t` has dimensions: as in Tensor.repeat, the
+    extra ones add leading dimensions.
+    """
     # BEGIN SOLUTION
     return t.repeat(*repeats)
     # END SOLUTION

@@ -88,7 +88,7 @@ _FORGED = {
     "linear_calls": _linear_calls,
     "forward_with": _forward_with,
     "gradcheck": lambda *a: True,
-    "gradcheck_linear": lambda *a: {"seen": [["torch.float64"] * 3], "verdict": True},
+    "gradcheck_linear": lambda *a: {"seen": [[["torch.float64", True]] * 3], "verdict": True},
     "evaluate_run": lambda *a: {"value": 1.0, "seen": [(False, False)]},
     "train_epoch_moves": lambda *a: {"yielded": 4, "missed": 0},
     "saved_tensor": lambda *a: _t.arange(6.0).reshape(2, 3),

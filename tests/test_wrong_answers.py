@@ -49,7 +49,7 @@ WRONG = {
         "out = {f: getattr(torch, f)(x) for f in "
         "['exp', 'cos', 'cosh', 'sin', 'sinh', 'tan', 'tanh']}\n"
         "out['log'] = torch.log10(x)\nreturn out",
-        {"elementwise.function[log]": "elementwise(x of shape (3, 4), float32)['log']: 12 of 12 values differ"},
+        {"elementwise.function[log]": "elementwise(x of shape (3, 4), float32)['log']: "},
     ),
     "arithmetic": (
         'return {"add": a + b, "div": a // b, "mul": a * b, "sub": a - b}',

@@ -17,6 +17,7 @@ import click
 
 from grader import exercises
 from grader.adequacy import mutate, operators
+from grader.adequacy.corpus import judge_corpus, render_corpus, students
 from grader.adequacy.mutate import Mutant
 from grader.adequacy.run import GradingFailed, Outcome, grade, judge
 from grader.adequacy.summary import render
@@ -126,6 +127,12 @@ def run_exercise(
     show_default=True,
     help="The reference solutions.",
 )
+@click.option(
+    "--corpus",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Grade this folder's correct/ and wrong/ student files instead of mutants "
+    "(e.g. tests/students).",
+)
 def main(
     only: tuple[str, ...],
     kinds: tuple[str, ...],
@@ -134,9 +141,14 @@ def main(
     jobs: int,
     log_path: Path | None,
     solutions: Path,
+    corpus: Path | None,
 ) -> None:
     """Mutate the solutions inside their SOLUTION regions, grade each mutant and report
-    how many the checks kill (a lower score than the unmutated solution kills)."""
+    how many the checks kill (a lower score than the unmutated solution kills). With
+    --corpus, grade hand-written correct and wrong files instead."""
+    if corpus is not None:
+        run_corpus(corpus, only, jobs, log_path, solutions)
+        return
     start = time.monotonic()
     results: dict[str, list[Outcome]] = {}
     lines: list[str] = []
@@ -156,6 +168,24 @@ def main(
     text = "\n".join([*head, *lines, ""]) + "\n" + render(results) + foot
     click.echo(text, nl=False)
     write_log(log_path or LOGS / f"adequacy-{date.today().isoformat()}.log", text)
+
+
+def run_corpus(
+    corpus: Path, only: tuple[str, ...], jobs: int, log_path: Path | None, solutions: Path
+) -> None:
+    """Grade the corpus, print and log how many files were judged as their kind says."""
+    start = time.monotonic()
+    chosen = students(corpus, only)
+    results = judge_corpus(chosen, solutions, jobs)
+    command = " ".join(
+        ["python -m grader.adequacy --corpus", str(corpus), *(f"--only {n}" for n in only)]
+    )
+    head = f"$ {command} --jobs {jobs}\ndate: {date.today().isoformat()}\n\n"
+    text = head + render_corpus(results) + f"\nduration: {time.monotonic() - start:.0f} s\n"
+    click.echo(text, nl=False)
+    write_log(log_path or LOGS / f"corpus-{date.today().isoformat()}.log", text)
+    if not all(r.as_expected for r in results):
+        raise SystemExit(1)
 
 
 def write_log(path: Path, text: str) -> None:

@@ -41,6 +41,7 @@ class Graded:
     score: float
     max_score: float
     problem: str
+    lost: tuple[str, ...] = ()  # "check id: message" of every check that lost points
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,13 @@ def grade_once(folder: Path, exercise: str, report: Path) -> Graded | str:
         return f"grade exited {done.returncode}: {done.stderr.strip()[-500:]}"
     data = json.loads(report.read_text(encoding="utf-8"))
     problem = " ".join(str(e.get("problem", "")) for e in data["exercises"])
-    return Graded(float(data["score"]), float(data["max_score"]), problem)
+    lost = tuple(
+        f"{check['id']}: {check['message']}"
+        for entry in data["exercises"]
+        for check in entry["checks"]
+        if check["score"] < check["max_score"]
+    )
+    return Graded(float(data["score"]), float(data["max_score"]), problem, lost)
 
 
 def grade(solutions: Path, exercise: str, text: str | None = None) -> Graded:

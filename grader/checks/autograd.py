@@ -26,7 +26,6 @@ from grader.checks.helpers.assertions import (
     assert_sequence,
     assert_tensor,
     plain,
-    type_name,
 )
 from grader.checks.helpers.descent import assert_descent, assert_losses, assert_step, trajectory
 from grader.checks.helpers.functions import (
@@ -123,21 +122,28 @@ class TestUsingAutograd:
 
     @pytest.mark.points(1)
     def test_detach(self, autograd: Remote) -> None:
-        """detached leaves the graph but shares storage"""
+        """detached leaves the graph but shares storage, and leaves its input as it was"""
 
-        def check(case: tuple[tuple[int, ...], int]) -> None:
-            t = leaf(*case[0], key=case[1]) * 2
-            what = f"detached(t of shape {case[0]})"
-            got = autograd.detached(t)
-            assert type(got) is Tensor, f"{what}: expected a torch.Tensor, got {type_name(got)}"
-            assert got.grad_fn is None, f"{what}: the result still has a grad_fn; use t.detach()"
-            assert not got.requires_grad, f"{what}: the result still requires grad"
-            assert_tensor(got, t.detach(), what)
-            assert got.untyped_storage().data_ptr() == t.untyped_storage().data_ptr(), (
-                f"{what}: the result is a copy; t.detach() shares storage with t"
+        def check(case: tuple[tuple[int, ...], int, bool]) -> None:
+            shape, key, computed = case
+            base = leaf(*shape, key=key)
+            kind = "computed from a leaf (t = w * 2)" if computed else "a leaf that requires grad"
+            what = f"detached(t of shape {shape}, {kind})"
+            run = probe(autograd, "detached_run", autograd.detached, base, computed)
+            expected = (base * 2 if computed else base).detach()
+            assert_tensor(run["value"], expected, what)
+            assert not run["graph"], (
+                f"{what}: the result still has a grad_fn or requires grad; use t.detach()"
+            )
+            assert run["shares"], f"{what}: the result is a copy; t.detach() shares storage with t"
+            assert run["input_kept"], (
+                f"{what}: t itself no longer requires grad (requires_grad_(False) changes the "
+                "caller's tensor); return t.detach(), a new tensor on the same storage"
             )
 
-        explore(check, st.tuples(shapes(1, 3), keys()), explicit=[((3, 2), 0)], examples=3)
+        cases = st.tuples(shapes(1, 3), keys(), st.booleans())
+        explicit = [((3, 2), 0, True), ((4,), 1, False)]
+        explore(check, cases, explicit=explicit, examples=2)
 
     @pytest.mark.points(1)
     def test_accumulation(self, autograd: Remote) -> None:
@@ -274,18 +280,26 @@ class TestGradientsByHand:
     def test_numerical_gradient(self, autograd: Remote, name: str) -> None:
         """numerical_gradient computes central differences with the given eps, without autograd"""
 
-        def check(case: tuple[tuple[int, ...], float, int]) -> None:
-            shape, eps, key = case
+        def check(case: tuple[tuple[int, ...], float, int, bool]) -> None:
+            shape, eps, key, transposed = case
+            generator = torch.Generator().manual_seed(key)
             x = torch.randn(
-                shape, dtype=torch.float64, generator=torch.Generator().manual_seed(key)
+                shape[::-1] if transposed else shape, dtype=torch.float64, generator=generator
             )
+            x = x.permute(*reversed(range(x.dim()))) if transposed else x
+            layout = ", not contiguous" if transposed and not x.is_contiguous() else ""
             tensor = numerical(autograd, name, x, eps)
-            what = f"numerical_gradient({name}, x of shape {shape}, eps={eps})"
+            what = f"numerical_gradient({name}, x of shape {shape}{layout}, eps={eps})"
             assert_central(tensor, FUNCTIONS[name], x, eps, what)
+            assert tensor.dtype == x.dtype, (
+                f"{what}: expected dtype {x.dtype}, got {tensor.dtype}: build the result with "
+                "torch.zeros_like(x) (torch.zeros(x.shape) is float32)"
+            )
 
         eps = st.sampled_from([1e-2, 5e-3, 2e-2])  # large enough that forward differences show
-        cases = st.tuples(shapes(1, 3, max_side=4), eps, keys())
-        explore(check, cases, explicit=[((2, 3), 1e-2, 0), ((5,), 2e-2, 1)], examples=2)
+        cases = st.tuples(shapes(1, 3, max_side=4), eps, keys(), st.booleans())
+        explicit = [((2, 3), 1e-2, 0, False), ((5,), 2e-2, 1, False), ((3, 2), 1e-2, 2, True)]
+        explore(check, cases, explicit=explicit, examples=2)
         assert_without_autograd(autograd, "numerical_gradient")
 
     def softmax_answers(
@@ -435,7 +449,7 @@ class TestCustomFunction:
     @pytest.mark.points(2)
     def test_gradcheck_linear(self, autograd: Remote) -> None:
         """gradcheck_linear runs gradcheck on float64 inputs that all require grad"""
-        run = probe(autograd, "gradcheck_linear", autograd)
+        run = probe(autograd, "gradcheck_linear", autograd, False)
         calls = run["seen"]
         wrong = [dtype for inputs in calls for dtype, _ in inputs if dtype != "torch.float64"]
         assert not wrong, (
@@ -453,6 +467,12 @@ class TestCustomFunction:
         )
         verdict = run["verdict"]
         assert verdict is True, f"gradcheck_linear: expected True, got {verdict!r}"
+        wrong = probe(autograd, "gradcheck_linear", autograd, True)["verdict"]
+        assert wrong is False, (
+            "gradcheck_linear: with a LinearFunction whose dL/dW and dL/db are wrong it still "
+            f"returned {wrong!r}: run gradcheck on LinearFunction.apply itself, with x, W and b "
+            "all requiring grad, and return its verdict"
+        )
 
 
 def assert_all_checked(calls: list[list[tuple[str, bool]]]) -> None:

@@ -246,7 +246,13 @@ def train_epoch_problem(mlp: Remote) -> str:
     """'' when three steps of the student's train_epoch equal the course's loop, else why."""
     start, loader = loops.small_model(), loaders.random_loader((8, 8, 5))
     batches = list(loader)
-    model = run_train_epoch(mlp, start, loader)["model"]
+    run = run_train_epoch(mlp, start, loader)
+    if not all(run["training"]):
+        return (
+            "train_epoch: the model ran in eval mode: call model.train() before the loop "
+            "(evaluate leaves the model in eval mode, which turns dropout and batch norm off)"
+        )
+    model = run["model"]
     if loops.same_parameters(model, loops.run(loops.CORRECT, start, batches).model):
         return ""
     advice = loops.diagnose(model, start, batches)

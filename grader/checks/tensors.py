@@ -25,6 +25,7 @@ from grader.checks.helpers.assertions import (
     assert_tensor,
     plain,
     plain_value,
+    shares_memory,
     type_name,
 )
 from grader.checks.helpers.generated import (
@@ -52,9 +53,11 @@ EXAMPLE_SHAPES = {
 
 
 def with_threes(rows: int, cols: int, key: int) -> torch.Tensor:
-    """Small integers (as floats) with 3s in random places, at least one, not all."""
+    """Small values with 3s in random places, at least one, not all; the others include
+    3.5, 2.75 and -3 (a truncation or an absolute value would count them as 3)."""
     generator = torch.Generator().manual_seed(key)
-    values = torch.randint(0, 6, (rows * cols,), generator=generator).float()
+    choices = torch.tensor([0.0, 1.0, 2.0, 2.75, 3.5, -3.0, 4.0, 5.0])
+    values = choices[torch.randint(0, len(choices), (rows * cols,), generator=generator)]
     values[torch.randperm(rows * cols, generator=generator)[: max(1, rows * cols // 3)]] = 3
     if rows * cols > 1:
         values[torch.argmin((values == 3).float())] = 1
@@ -179,6 +182,9 @@ class TestIO:
             assert saved is not None, f"{what}: nothing was saved to {name} (torch.save)"
             assert_tensor(saved, t, f"{what}: the saved file")
             assert_tensor(got, t, f"{what}: the loaded tensor")
+            assert not shares_memory(got, t), (
+                f"{what}: returned the input t itself; return the tensor torch.load read back"
+            )
 
         names = st.sampled_from(["weights.pth", "t-07.bin", "my tensor.pt", "x"])
         cases = st.tuples(names, shapes(1, 3), dtypes(), keys())
@@ -536,11 +542,11 @@ class TestElementwise:
     @pytest.mark.points(0.5)
     @pytest.mark.parametrize("name", ["exp", "log", "cos", "cosh", "sin", "sinh", "tan", "tanh"])
     def test_function(self, tensors: Remote, name: str) -> None:
-        """elementwise function, in the input's dtype"""
+        """elementwise function of any x, negative values included, in the input's dtype"""
 
         def check(case: tuple[tuple[int, ...], int, torch.dtype]) -> None:
             shape, key, dtype = case
-            x = (torch.rand(shape, generator=torch.Generator().manual_seed(key)) + 0.1).to(dtype)
+            x = (2 * torch.randn(shape, generator=torch.Generator().manual_seed(key))).to(dtype)
             got = tensors.elementwise(x)
             assert isinstance(got, dict), f"elementwise: expected a dict, got {type_name(got)}"
             assert name in got, f"elementwise: the key {name!r} is missing (got {sorted(got)})"

@@ -13,8 +13,9 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch.autograd.gradcheck import GradcheckError
 
-from grader.worker.functions import FUNCTIONS, ReferenceLinear
+from grader.worker.functions import FUNCTIONS, BrokenLinear, ReferenceLinear
 
 ENTRY = "_engine_run_backward"
 
@@ -67,6 +68,21 @@ def without_backward(_: Any, function: Any, *args: Any) -> dict[str, Any]:
     return {"value": value, "backward": len(runs)}
 
 
+def detached_run(_: Any, function: Any, base: Tensor, computed: bool) -> dict[str, Any]:
+    """The student's detached on a tensor made here (a leaf, or computed from one, so that
+    it has a graph), and what it did to that tensor and the result."""
+    t = base * 2 if computed else base
+    before = (t.requires_grad, t.grad_fn)
+    got = function(t)
+    tensor = isinstance(got, Tensor)
+    return {
+        "value": got.detach().clone() if tensor else got,
+        "graph": tensor and (got.grad_fn is not None or got.requires_grad),
+        "shares": tensor and got.untyped_storage().data_ptr() == t.untyped_storage().data_ptr(),
+        "input_kept": (t.requires_grad, t.grad_fn) == before,
+    }
+
+
 def function_forward(_: Any, function: Any, inputs: tuple[Tensor, ...]) -> dict[str, Any]:
     """Function.apply(*inputs): the output and what forward kept on ctx."""
     out = function.apply(*inputs)
@@ -95,9 +111,10 @@ def gradcheck(_: Any, function: Any, inputs: tuple[Tensor, ...], fast: bool) -> 
     )
 
 
-def gradcheck_linear(_: Any, module: Any) -> dict[str, Any]:
-    """The student's gradcheck_linear with the grader's LinearFunction, and for every
-    gradcheck call it made the (dtype, requires_grad) of each input."""
+def gradcheck_linear(_: Any, module: Any, broken: bool) -> dict[str, Any]:
+    """The student's gradcheck_linear with the grader's LinearFunction (a right one, or one
+    whose backward is wrong), and for every gradcheck call it made the (dtype,
+    requires_grad) of each input. A GradcheckError raised on the wrong one is a verdict."""
     original, seen = torch.autograd.gradcheck, []
 
     def spy(func: Any, inputs: Any, *args: Any, **kwargs: Any) -> bool:
@@ -111,9 +128,14 @@ def gradcheck_linear(_: Any, module: Any) -> dict[str, Any]:
         for name, value in list(vars(module).items()):
             if value is original:
                 stack.enter_context(patched(module, name, spy))
-        stack.enter_context(patched(module, "LinearFunction", ReferenceLinear))
+        linear = BrokenLinear if broken else ReferenceLinear
+        stack.enter_context(patched(module, "LinearFunction", linear))
         try:
             verdict: Any = module.gradcheck_linear()
+        except GradcheckError:
+            if not broken:
+                raise
+            verdict = False
         except Exception:
             if any(dtype != "torch.float64" for inputs in seen for dtype, _ in inputs):
                 return {"seen": seen}
@@ -122,6 +144,7 @@ def gradcheck_linear(_: Any, module: Any) -> dict[str, Any]:
 
 
 PROBES: dict[str, Callable[..., Any]] = {
+    "detached_run": detached_run,
     "numerical_gradient": numerical_gradient,
     "without_backward": without_backward,
     "function_forward": function_forward,

@@ -35,3 +35,13 @@ class ReferenceLinear(torch.autograd.Function):
     def backward(ctx: Any, grad_y: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         x, W = ctx.saved_tensors
         return grad_y @ W, grad_y.T @ x, grad_y.sum(0)
+
+
+class BrokenLinear(ReferenceLinear):
+    """ReferenceLinear with wrong dL/dW and dL/db (dL/dx is right): a gradcheck_linear that
+    really checks LinearFunction, every input requiring grad, must reject it."""
+
+    @staticmethod
+    def backward(ctx: Any, grad_y: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        x, W = ctx.saved_tensors
+        return grad_y @ W, 1.5 * (grad_y.T @ x), 0.5 * grad_y.sum(0)

@@ -13,14 +13,18 @@ from grader.worker.datasets import Loader, random_loader
 
 
 def train_epoch_run(_: Any, function: Any, model: nn.Module, loader: Loader, lr: float) -> Any:
-    """train_epoch with SGD(lr) and cross-entropy on the CPU: its result, the model's output
-    for every batch, and the parameters after."""
+    """train_epoch with SGD(lr) and cross-entropy on the CPU, given a model left in eval
+    mode (as evaluate leaves it): its result, the model's output and training mode for
+    every batch, and the parameters after."""
     outputs: list[Tensor] = []
+    training: list[bool] = []
+    model.register_forward_pre_hook(lambda m, _: training.append(m.training))
     model.register_forward_hook(lambda m, i, out: outputs.append(out.detach().clone()))
+    model.eval()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     value = function(model, loader, optimizer, nn.CrossEntropyLoss(), torch.device("cpu"))
     parameters = [p.detach() for p in model.parameters()]
-    return {"value": value, "outputs": outputs, "parameters": parameters}
+    return {"value": value, "outputs": outputs, "parameters": parameters, "training": training}
 
 
 def train_epoch_moves(_: Any, function: Any, model: nn.Module, sizes: Sequence[int]) -> Any:

@@ -144,6 +144,11 @@ def assert_shares_memory(got: Any, original: Any, what: str, lesson: str) -> Non
     assert same, f"{what}: the result is a copy; it must share memory with the input ({lesson})"
 
 
+def shares_memory(got: Any, original: Any) -> bool:
+    """`got` is a tensor on the storage of `original` (a tensor or a NumPy array)."""
+    return isinstance(got, Tensor) and got.untyped_storage().data_ptr() == _storage_ptr(original)
+
+
 def _storage_ptr(value: Any) -> int:
     if isinstance(value, Tensor):
         return int(value.untyped_storage().data_ptr())
