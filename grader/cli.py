@@ -42,12 +42,13 @@ class ProgressLine:
             click.echo(line, err=True)
 
 
-def list_checks() -> None:
-    """Print every exercise and its checks with points, running no student code."""
-    selected = exercises.EXERCISES
+def list_checks(only: tuple[str, ...], select: tuple[str, ...]) -> None:
+    """Print the exercises (--only) and their checks (--check) with points, running no
+    student code."""
+    selected = exercises.select(only)
     collection = collect(selected)
     for exercise in selected:
-        specs = collection[exercise.name]
+        specs = [s for s in collection[exercise.name] if not select or s.id.startswith(select)]
         total = sum(s.points for s in specs)
         click.echo(f"{exercise.name} ({exercise.title}): {len(specs)} checks, {total:g} points")
         for spec in specs:
@@ -239,7 +240,7 @@ def main(
         keep_env=keep_env,
     )
     if list_only:
-        guard(list_checks)
+        guard(lambda: list_checks(only, select))
         return
     outputs = [*outputs, *([(Format.JSON, json_path)] if json_path else [])]
     report = guard(lambda: grade_and_write(path, options, Format(fmt), outputs, verbose))

@@ -17,18 +17,12 @@ from pathlib import Path
 import pytest
 
 from grader import api
+from grader.adequacy.corpus import UNTRAINED
 from grader.engine.report import Status
 from tests.conftest import FAST, SOLUTIONS, replace_function, solution_text, validate
 
 # mlp and lenet build their trainer fixture lazily, but grading them needs MNIST found.
 pytestmark = pytest.mark.usefixtures("mnist_root")
-
-NOT_TRAINED = {
-    "tensors": (),
-    "autograd": (),
-    "mlp": ("mlp.data", "mlp.log_regression", "mlp.mlp", "mlp.train_epoch", "mlp.evaluate"),
-    "lenet": ("lenet.forward", "lenet.architecture", "lenet.questions"),
-}
 
 
 def swap(old: str, new: str) -> Callable[[str], str]:
@@ -396,7 +390,7 @@ def grade_case(case: Case, seed: int, write: Callable[[dict[str, str]], Path]) -
     options = dataclasses.replace(
         FAST,
         only=(case.exercise,),
-        select=NOT_TRAINED[case.exercise],
+        select=UNTRAINED[case.exercise],
         seed=seed,
         check_timeout_s=60,
     )
@@ -436,8 +430,8 @@ def test_solutions_keep_every_point_at_other_seeds(seed: int) -> None:
     """The course's solutions at seeds other than the default (training left out)."""
     options = dataclasses.replace(
         FAST,
-        only=tuple(NOT_TRAINED),
-        select=(*(f for families in NOT_TRAINED.values() for f in families), "tensors", "autograd"),
+        only=tuple(UNTRAINED),
+        select=(*(f for families in UNTRAINED.values() for f in families), "tensors", "autograd"),
         seed=seed,
         check_timeout_s=60,
     )

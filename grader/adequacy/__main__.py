@@ -133,6 +133,11 @@ def run_exercise(
     help="Grade this folder's correct/ and wrong/ student files instead of mutants "
     "(e.g. tests/students).",
 )
+@click.option(
+    "--untrained",
+    is_flag=True,
+    help="With --corpus: leave out the trained-accuracy checks (minutes per file).",
+)
 def main(
     only: tuple[str, ...],
     kinds: tuple[str, ...],
@@ -142,12 +147,13 @@ def main(
     log_path: Path | None,
     solutions: Path,
     corpus: Path | None,
+    untrained: bool,
 ) -> None:
     """Mutate the solutions inside their SOLUTION regions, grade each mutant and report
     how many the checks kill (a lower score than the unmutated solution kills). With
     --corpus, grade hand-written correct and wrong files instead."""
     if corpus is not None:
-        run_corpus(corpus, only, jobs, log_path, solutions)
+        run_corpus(corpus, only, jobs, log_path, solutions, untrained)
         return
     start = time.monotonic()
     results: dict[str, list[Outcome]] = {}
@@ -171,14 +177,24 @@ def main(
 
 
 def run_corpus(
-    corpus: Path, only: tuple[str, ...], jobs: int, log_path: Path | None, solutions: Path
+    corpus: Path,
+    only: tuple[str, ...],
+    jobs: int,
+    log_path: Path | None,
+    solutions: Path,
+    untrained: bool,
 ) -> None:
     """Grade the corpus, print and log how many files were judged as their kind says."""
     start = time.monotonic()
     chosen = students(corpus, only)
-    results = judge_corpus(chosen, solutions, jobs)
+    results = judge_corpus(chosen, solutions, jobs, untrained)
     command = " ".join(
-        ["python -m grader.adequacy --corpus", str(corpus), *(f"--only {n}" for n in only)]
+        [
+            "python -m grader.adequacy --corpus",
+            str(corpus),
+            *(f"--only {n}" for n in only),
+            *(["--untrained"] if untrained else []),
+        ]
     )
     head = f"$ {command} --jobs {jobs}\ndate: {date.today().isoformat()}\n\n"
     text = head + render_corpus(results) + f"\nduration: {time.monotonic() - start:.0f} s\n"

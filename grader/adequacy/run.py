@@ -65,10 +65,14 @@ def grade_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "grader"]
 
 
-def grade_once(folder: Path, exercise: str, report: Path) -> Graded | str:
-    """One `grade FOLDER --only EXERCISE --json REPORT`, or why it left no usable report."""
+def grade_once(
+    folder: Path, exercise: str, report: Path, checks: tuple[str, ...] = ()
+) -> Graded | str:
+    """One `grade FOLDER --only EXERCISE --json REPORT` (only the checks whose ids start
+    with one of `checks`, when given), or why it left no usable report."""
     limit = next(e.timeout_s for e in exercises.EXERCISES if e.name == exercise)
     command = [*grade_command(), str(folder), "--only", exercise, "--jobs", "1"]
+    command += [argument for check in checks for argument in ("--check", check)]
     report.unlink(missing_ok=True)
     try:
         done = subprocess.run(
@@ -94,8 +98,11 @@ def grade_once(folder: Path, exercise: str, report: Path) -> Graded | str:
     return Graded(float(data["score"]), float(data["max_score"]), problem, lost)
 
 
-def grade(solutions: Path, exercise: str, text: str | None = None) -> Graded:
-    """Grade a copy of the solutions with `<exercise>.py` replaced by `text`; one retry."""
+def grade(
+    solutions: Path, exercise: str, text: str | None = None, checks: tuple[str, ...] = ()
+) -> Graded:
+    """Grade a copy of the solutions with `<exercise>.py` replaced by `text` (only `checks`,
+    when given); one retry."""
     with tempfile.TemporaryDirectory(prefix="adequacy-") as tmp:
         folder = Path(tmp) / "submission"
         folder.mkdir()
@@ -104,7 +111,7 @@ def grade(solutions: Path, exercise: str, text: str | None = None) -> Graded:
         if text is not None:
             (folder / f"{exercise}.py").write_text(text, encoding="utf-8")
         for _ in range(2):
-            graded = grade_once(folder, exercise, Path(tmp) / "report.json")
+            graded = grade_once(folder, exercise, Path(tmp) / "report.json", checks)
             if isinstance(graded, Graded):
                 return graded
     raise GradingFailed(f"no usable report for {exercise}, twice; last: {graded}")

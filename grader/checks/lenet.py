@@ -121,6 +121,18 @@ class TestForward:
         assert_verified(lenet, model, "LeNet's rows")
 
 
+def causes(diagnosis: str) -> list[str]:
+    """The "^ ..." notes of a layer table, each with its layer: "conv1: padding (2, 2), ..."."""
+    found, layer = [], ""
+    for line in diagnosis.splitlines():
+        text = line.strip()
+        if text.startswith("^"):
+            found.append(f"{layer}: {text.lstrip('^ ')}")
+        elif text and not text.startswith("layer"):
+            layer = text.split()[0]
+    return found
+
+
 class TestArchitecture:
     @pytest.mark.points(3)
     def test_parameters_per_layer(self, lenet: Remote) -> None:
@@ -146,9 +158,16 @@ class TestArchitecture:
             "LeNet: no nn.Conv2d or nn.Linear layers to inspect (see the parameters check)"
         )
         if [r.output for r in got] != [r.output for r in expected]:
+            diagnosis = diagnose_layers(model, got, expected)
+            if [r.params for r in got] != [r.params for r in expected]:
+                pytest.fail(  # one cause, one table: the parameters check shows it
+                    f"LeNet: layer output shapes (batch of {BATCH}) differ from the course's "
+                    f"network, for the cause in the parameters check's table: "
+                    f"{'; '.join(causes(diagnosis)) or 'see that table'}"
+                )
             pytest.fail(
                 f"LeNet: layer output shapes (batch of {BATCH}) differ from the "
-                f"course's network\n{diagnose_layers(model, got, expected)}"
+                f"course's network\n{diagnosis}"
             )
         assert_verified(lenet, model, "LeNet's output shapes")
 

@@ -87,7 +87,15 @@ class TestData:
         assert image.dtype == torch.float32, (
             f"MnistDataset[i]: expected dtype torch.float32, got {image.dtype}"
         )
-        assert int(label) == int(labels[3]), f"MnistDataset[3]: expected label {int(labels[3])}"
+        assert type(label) is int, (
+            f"MnistDataset[3]: the label must be a Python int, got {type_name(label)}: "
+            "return int(label) (or label.item())"
+        )
+        dataset = mlp.MnistDataset(images, labels)
+        got = [dataset[i][1] for i in range(len(labels))]
+        assert got == labels.tolist(), (
+            f"MnistDataset[i]: expected the labels {labels.tolist()}, got {got}"
+        )
 
     @pytest.mark.points(2)
     def test_normalisation(self, mlp: Remote) -> None:

@@ -476,7 +476,7 @@ class TestMath:
         def check(case: tuple[tuple[int, ...], int, torch.dtype]) -> None:
             shape, key, dtype = case
             A, Y, Z, B = (distinct(shape, key + n, dtype) for n in range(4))
-            what = f"combine(A, Y, Z, B, each {describe(A, 'of')})"
+            what = f"combine(A, Y, Z, B, {describe(A, 'each')})"
             assert_tensor(tensors.combine(A, Y, Z, B), A + Y * Z - B, what, tol=FLOAT32)
 
         cases = st.tuples(shapes(1, 4), keys(), dtypes(FLOAT_DTYPES))

@@ -1,0 +1,105 @@
+"""The hand-written student corpus (tests/students/): correct files, in styles the reference
+does not use, keep every point; wrong files, each the solution with one plausible mistake,
+lose points, with a message that names the function their docstring says is wrong.
+
+The whole corpus is graded by `python -m grader.adequacy --corpus tests/students` (its log
+is in benchmarks/logs/). Here every correct file and a fixed sample of wrong ones are graded
+in-process, with the trained-accuracy checks left out (tests/test_mlp_training.py and
+tests/test_lenet.py grade those).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from grader import api
+from grader.adequacy.corpus import UNTRAINED
+from grader.engine.report import Status
+from tests.conftest import FAST, validate
+
+pytestmark = [pytest.mark.usefixtures("mnist_root"), pytest.mark.slow]
+
+CORPUS = Path(__file__).parent / "students"
+
+# One or two wrong files per exercise, chosen for mistakes that coincide with the right
+# answer on a friendly input; the corpus command grades all of them.
+SAMPLE = (
+    "tensors__split_in_chunks_floor_size.py",
+    "tensors__add_batch_dim_dim1.py",
+    "autograd__descent_step_ignores_lr.py",
+    "autograd__gradcheck_linear_checks_builtin.py",
+    "mlp__train_epoch_no_train_mode.py",
+    "lenet__output_shapes_batch64.py",
+)
+
+
+def files(kind: str) -> list[Path]:
+    return sorted((CORPUS / kind).glob("*__*.py"))
+
+
+def exercise_of(path: Path) -> str:
+    return path.name.split("__", 1)[0]
+
+
+def first_line(path: Path) -> str:
+    docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    return docstring.splitlines()[0]
+
+
+def grade_file(path: Path, write: Callable[[dict[str, str]], Path]) -> dict[str, str]:
+    """Grade `path` as its exercise's file; {check id: message} of the checks that lost."""
+    exercise = exercise_of(path)
+    options = dataclasses.replace(
+        FAST, only=(exercise,), select=UNTRAINED[exercise], check_timeout_s=60
+    )
+    report = api.grade(write({f"{exercise}.py": path.read_text(encoding="utf-8")}), options)
+    validate(report)
+    assert report.max_score > 0
+    return {c.id: c.message for c in report.checks() if c.score < c.max_score}
+
+
+def test_corpus_is_complete() -> None:
+    """At least 20 correct and 60 wrong files, every exercise in both, each saying what it is."""
+    correct, wrong = files("correct"), files("wrong")
+    assert len(correct) >= 20 and len(wrong) >= 60, (len(correct), len(wrong))
+    for kind, found in (("correct", correct), ("wrong", wrong)):
+        assert {exercise_of(p) for p in found} == set(UNTRAINED), kind
+        for path in found:
+            assert first_line(path).startswith(f"{kind.capitalize()}: "), path.name
+    assert {name for name in SAMPLE} <= {p.name for p in wrong}
+
+
+@pytest.mark.parametrize("path", files("correct"), ids=lambda p: p.stem)
+def test_correct_file_keeps_every_point(
+    path: Path, write_submission: Callable[[dict[str, str]], Path]
+) -> None:
+    assert grade_file(path, write_submission) == {}
+
+
+@pytest.mark.parametrize("name", SAMPLE)
+def test_wrong_file_loses_points_on_its_function(
+    name: str, write_submission: Callable[[dict[str, str]], Path]
+) -> None:
+    path = CORPUS / "wrong" / name
+    function = first_line(path).split(": ")[1]
+    lost = grade_file(path, write_submission)
+    assert lost, f"{name} kept every point"
+    owner = function.split(".")[0]
+    assert any(owner in message for message in lost.values()), lost
+
+
+def test_statuses_are_failures_not_crashes(
+    write_submission: Callable[[dict[str, str]], Path],
+) -> None:
+    """A wrong answer is `failed` with a message, never a grader error."""
+    exercise = "tensors"
+    path = CORPUS / "wrong" / SAMPLE[0]
+    options = dataclasses.replace(FAST, only=(exercise,))
+    report = api.grade(write_submission({f"{exercise}.py": path.read_text("utf-8")}), options)
+    lost = [c for c in report.checks() if c.score < c.max_score]
+    assert lost and all(c.status is Status.FAILED for c in lost), [c.message for c in lost]
