@@ -280,16 +280,12 @@ class TestGradientsByHand:
     def test_numerical_gradient(self, autograd: Remote, name: str) -> None:
         """numerical_gradient computes central differences with the given eps, without autograd"""
 
-        def check(case: tuple[tuple[int, ...], float, int, bool]) -> None:
-            shape, eps, key, transposed = case
+        def check(case: tuple[tuple[int, ...], float, int]) -> None:
+            shape, eps, key = case
             generator = torch.Generator().manual_seed(key)
-            x = torch.randn(
-                shape[::-1] if transposed else shape, dtype=torch.float64, generator=generator
-            )
-            x = x.permute(*reversed(range(x.dim()))) if transposed else x
-            layout = ", not contiguous" if transposed and not x.is_contiguous() else ""
+            x = torch.randn(shape, dtype=torch.float64, generator=generator)
             tensor = numerical(autograd, name, x, eps)
-            what = f"numerical_gradient({name}, x of shape {shape}{layout}, eps={eps})"
+            what = f"numerical_gradient({name}, x of shape {shape}, eps={eps})"
             assert_central(tensor, FUNCTIONS[name], x, eps, what)
             assert tensor.dtype == x.dtype, (
                 f"{what}: expected dtype {x.dtype}, got {tensor.dtype}: build the result with "
@@ -297,9 +293,8 @@ class TestGradientsByHand:
             )
 
         eps = st.sampled_from([1e-2, 5e-3, 2e-2])  # large enough that forward differences show
-        cases = st.tuples(shapes(1, 3, max_side=4), eps, keys(), st.booleans())
-        explicit = [((2, 3), 1e-2, 0, False), ((5,), 2e-2, 1, False), ((3, 2), 1e-2, 2, True)]
-        explore(check, cases, explicit=explicit, examples=2)
+        cases = st.tuples(shapes(1, 3, max_side=4), eps, keys())
+        explore(check, cases, explicit=[((2, 3), 1e-2, 0), ((5,), 2e-2, 1)], examples=2)
         assert_without_autograd(autograd, "numerical_gradient")
 
     def softmax_answers(

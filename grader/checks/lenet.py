@@ -121,7 +121,7 @@ class TestForward:
         assert_verified(lenet, model, "LeNet's rows")
 
 
-def causes(diagnosis: str) -> list[str]:
+def table_notes(diagnosis: str) -> list[str]:
     """The "^ ..." notes of a layer table, each with its layer: "conv1: padding (2, 2), ..."."""
     found, layer = [], ""
     for line in diagnosis.splitlines():
@@ -160,10 +160,15 @@ class TestArchitecture:
         if [r.output for r in got] != [r.output for r in expected]:
             diagnosis = diagnose_layers(model, got, expected)
             if [r.params for r in got] != [r.params for r in expected]:
+                shapes = [
+                    f"{want.path} {mine.output}, expected {want.output}"
+                    for mine, want in zip(got, expected, strict=False)
+                    if mine.output != want.output
+                ]
                 pytest.fail(  # one cause, one table: the parameters check shows it
                     f"LeNet: layer output shapes (batch of {BATCH}) differ from the course's "
-                    f"network, for the cause in the parameters check's table: "
-                    f"{'; '.join(causes(diagnosis)) or 'see that table'}"
+                    f"network: {'; '.join(shapes)}; the cause, in the parameters check's "
+                    f"table: {'; '.join(table_notes(diagnosis)) or 'see that table'}"
                 )
             pytest.fail(
                 f"LeNet: layer output shapes (batch of {BATCH}) differ from the "

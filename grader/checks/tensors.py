@@ -81,7 +81,7 @@ class TestCreating:
 
         values = st.one_of(st.integers(-9, 9), st.floats(-9, 9, width=16))
         explicit = [((2, 3), 7.5), ((4,), 3), ((1, 2, 3), -2)]
-        explore(check, st.tuples(shapes(0, 4), values), explicit=explicit)
+        explore(check, st.tuples(shapes(1, 4), values), explicit=explicit)
 
     @pytest.mark.points(1)
     def test_full_like(self, tensors: Remote) -> None:
@@ -138,7 +138,7 @@ class TestCreating:
             assert_tensor(got[0], torch.zeros(shape), f"zeros_and_ones({shape}): zeros")
             assert_tensor(got[1], torch.ones(shape), f"zeros_and_ones({shape}): ones")
 
-        explore(check, shapes(0, 4), explicit=[(2, 5)])
+        explore(check, shapes(1, 4), explicit=[(2, 5)])
 
     @pytest.mark.points(1)
     def test_zeros_and_ones_like(self, tensors: Remote) -> None:
@@ -485,7 +485,7 @@ class TestMath:
     @pytest.mark.points(1)
     @pytest.mark.parametrize("name", ["sum", "prod", "min", "max"])
     def test_reduction(self, tensors: Remote, name: str) -> None:
-        """reductions over all the elements, each a 0-d tensor"""
+        """reductions over all the elements, each a single value"""
 
         def check(case: tuple[tuple[int, ...], int, torch.dtype]) -> None:
             shape, key, dtype = case
@@ -496,7 +496,7 @@ class TestMath:
             got = tensors.reductions(A)
             assert isinstance(got, dict), f"reductions: expected a dict, got {type_name(got)}"
             assert name in got, f"reductions: the key {name!r} is missing (got {sorted(got)})"
-            assert_tensor(got[name], getattr(A, name)(), what, tol=FLOAT32)
+            assert_number(got[name], getattr(A.double(), name)().item(), what, tol=FLOAT32)
 
         cases = st.tuples(shapes(1, 4), keys(), dtypes(FLOAT_DTYPES))
         explore(check, cases, explicit=[((3, 4), 0, torch.float32)], examples=4)
@@ -528,12 +528,12 @@ class TestMath:
 
     @pytest.mark.points(1)
     def test_det(self, tensors: Remote) -> None:
-        """determinant of a square matrix, a 0-d tensor"""
+        """determinant of a square matrix, a single value"""
 
         def check(case: tuple[int, int]) -> None:
             A = square(case[1], case[0])
             what = f"determinant({describe(A)})"
-            assert_tensor(tensors.determinant(A), torch.linalg.det(A), what, tol=FLOAT64)
+            assert_number(tensors.determinant(A), torch.linalg.det(A).item(), what, tol=FLOAT64)
 
         explore(check, st.tuples(st.integers(1, 6), keys()), explicit=[(4, 0)], examples=4)
 

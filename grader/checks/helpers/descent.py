@@ -116,6 +116,11 @@ def assert_descent(losses: list[float], x: Tensor, y: Tensor, lr: float, what: s
         f"{what}: the loss list starts after the first step: record each loss before its "
         "step (the first is the loss at theta = 0)"
     )
+    summed = math.isclose(losses[0], expected[0] * len(x), rel_tol=1e-6)
+    assert not summed or len(x) == 1, (
+        f"{what}: the first loss is {losses[0]:.6g}, {len(x)} times the mean: the loss is "
+        "the sum of squared errors; the docstring asks for the mean (.mean(), not .sum())"
+    )
     assert math.isclose(losses[0], expected[0], rel_tol=1e-6), (
         f"{what}: the first loss is {losses[0]:.6g}, expected {expected[0]:.6g}, the mean "
         "squared error at theta = zeros(2)"

