@@ -63,7 +63,7 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     (
         "autograd.py",
         "drop-clone",
-        "flat, out = x.detach().reshape(-1), grad.reshape(-1)",
+        "flat, out = x.detach().reshape(-1), grad.view(-1)",
     ): _RESTORED,
     ("mlp.py", "in-place", _ITEM.format(".div_(255).sub(MEAN).div(STD)")): _UINT8_COPY,
     ("mlp.py", "in-place", _ITEM.format(".div(255).sub_(MEAN).div(STD)")): _UINT8_COPY,
