@@ -124,8 +124,10 @@ def test_processes_that_never_exit_are_killed(write_submission: Write) -> None:
 def test_thread_flood(write_submission: Write) -> None:
     body = (
         "import threading, time\n"
-        "for _ in range(300):\n"
-        "    threading.Thread(target=time.sleep, args=(1000,), daemon=True).start()\n"
+        "if not globals().get('flooded'):  # once: the check calls this on several inputs\n"
+        "    globals()['flooded'] = True\n"
+        "    for _ in range(300):\n"
+        "        threading.Thread(target=time.sleep, args=(1000,), daemon=True).start()\n"
         "return A.t()"
     )
     report = grade_with(write_submission, "transpose_matrix", body)

@@ -324,7 +324,10 @@ def test_the_report_records_the_isolation_level(tmp_path: Path) -> None:
 def test_one_worker_per_exercise_started_before_the_checks(tmp_path: Path) -> None:
     """The checker adopts the worker it started before importing pytest and torch: while a
     check runs, exactly one worker process serves the exercise."""
-    body = "import time\ntime.sleep(3)\nreturn A[i, j]"
+    body = (  # sleeps once: the check calls element on several inputs
+        "import time\nif not globals().get('slept'):\n    globals()['slept'] = True\n"
+        "    time.sleep(3)\nreturn A[i, j]"
+    )
     folder = tmp_path / "submission"
     folder.mkdir()
     (folder / "tensors.py").write_text(replace_function(solution_text("tensors"), "element", body))
