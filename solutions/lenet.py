@@ -3,8 +3,9 @@
 As the course states it: one conv layer with 5x5 filters and 20 output channels; one
 conv layer with 5x5 filters and 50 output channels (both stride 1, no padding, with
 bias); one hidden layer with 500 units; one output layer with 10 units; ReLU
-activations; 2x2 max pooling after each convolutional layer. The input is a batch of 1x28x28 images. Any style is fine (attributes with any
-names, nn.Sequential, F.relu or nn.ReLU, F.max_pool2d or nn.MaxPool2d, view or flatten).
+activations; 2x2 max pooling after each convolutional layer. The input is a batch of
+1x28x28 images. Any style is fine (attributes with any names, nn.Sequential, F.relu or
+nn.ReLU, F.max_pool2d or nn.MaxPool2d, view or flatten).
 
 Then answer the course's questions in the three functions at the end.
 """
