@@ -26,6 +26,7 @@ from grader.checks.helpers.assertions import (
     assert_sequence,
     assert_tensor,
     plain,
+    shares_memory,
 )
 from grader.checks.helpers.descent import assert_descent, assert_losses, assert_step, trajectory
 from grader.checks.helpers.functions import (
@@ -129,8 +130,16 @@ class TestUsingAutograd:
             base = leaf(*shape, key=key)
             kind = "computed from a leaf (t = w * 2)" if computed else "a leaf that requires grad"
             what = f"detached(t of shape {shape}, {kind})"
-            run = probe(autograd, "detached_run", autograd.detached, base, computed)
             expected = (base * 2 if computed else base).detach()
+            t = base.detach().clone().mul(2 if computed else 1).requires_grad_()
+            got = autograd.detached(t)  # judged here, from the data that came back
+            assert_tensor(got, expected, what)
+            assert not got.requires_grad, f"{what}: the result still requires grad"
+            assert shares_memory(got, t), (
+                f"{what}: the result is a copy; t.detach() shares storage with t"
+            )
+            # What the worker observes on a tensor with a graph can only take the point away.
+            run = probe(autograd, "detached_run", autograd.detached, base, computed)
             assert_tensor(run["value"], expected, what)
             assert not run["graph"], (
                 f"{what}: the result still has a grad_fn or requires grad; use t.detach()"

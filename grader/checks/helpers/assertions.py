@@ -140,8 +140,9 @@ def assert_number(got: Any, expected: float, what: str, tol: Tolerance = FLOAT32
 def assert_shares_memory(got: Any, original: Any, what: str, lesson: str) -> None:
     """`got` must be a view of `original` (same storage), not a copy."""
     assert isinstance(got, Tensor), f"{what}: expected a torch.Tensor, got {type_name(got)}"
-    same = got.untyped_storage().data_ptr() == _storage_ptr(original)
-    assert same, f"{what}: the result is a copy; it must share memory with the input ({lesson})"
+    assert shares_memory(got, original), (
+        f"{what}: the result is a copy; it must share memory with the input ({lesson})"
+    )
 
 
 def shares_memory(got: Any, original: Any) -> bool:

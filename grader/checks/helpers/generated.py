@@ -13,6 +13,7 @@ once: shrinking would only replay the same crash, and a stub must stay fast.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -101,9 +102,7 @@ def distinct(shape: Sequence[int], key: int, dtype: torch.dtype = torch.float32)
     """Distinct values in random places (a permutation, shifted so that none is 0 and some
     are negative where the dtype allows): a wrong index or a wrong dim always picks a
     different value. `key` seeds a generator of its own, so the case is reproducible."""
-    count = 1
-    for side in shape:
-        count *= side
+    count = math.prod(shape)
     generator = torch.Generator().manual_seed(key)
     values = torch.randperm(count, generator=generator) + 1
     if dtype.is_floating_point or dtype.is_signed:
