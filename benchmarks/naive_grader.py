@@ -1,4 +1,4 @@
-"""The baseline of benchmarks/bench_speed.py: how a naive grader checks the three accuracies.
+"""The baseline of benchmarks/bench_grading.py: how a naive grader checks the three accuracies.
 
 torchvision's MNIST Dataset with ToTensor + Normalize, DataLoaders of batch 64, Adam with
 lr 1e-3, one epoch each of the solutions' LogRegression, MLP and LeNet, and the test

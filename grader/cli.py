@@ -10,17 +10,17 @@ import sys
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from grader import __version__, api, exercises, github
 from grader.engine import signals
-from grader.engine.report import Report, write_atomic
 from grader.engine.runner import collect
 from grader.errors import GraderError, GradingInterrupted, UsageError
 from grader.formats import Format, render, text
-from grader.options import grading_options
+from grader.report import Report, write_atomic
+from grader.settings import Settings, cli_options, from_cli
 
 T = TypeVar("T")
 EXIT_UNDER = 1
@@ -57,7 +57,7 @@ def list_checks(only: tuple[str, ...], select: tuple[str, ...]) -> None:
 
 def grade_and_write(
     path: Path,
-    options: api.Options,
+    settings: Settings,
     fmt: Format,
     outputs: list[tuple[Format, Path]],
     verbose: bool,
@@ -68,7 +68,7 @@ def grade_and_write(
     progress = ProgressLine() if fmt is Format.TEXT else None
     with signals.guarded() as ignored:
         try:
-            report = api.grade(path, options, progress)
+            report = api.grade(path, settings, progress)
         except GradingInterrupted as stop:
             emit(stop.report, fmt, outputs, verbose)  # type: ignore[arg-type]
             click.echo(f"grade: {stop}; unfinished checks are marked in the report", err=True)
@@ -137,14 +137,7 @@ def emit(report: Report, fmt: Format, outputs: list[tuple[Format, Path]], verbos
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("path", type=click.Path(path_type=Path), default=Path("exercises"))
-@grading_options()
-@click.option(
-    "--check",
-    "select",
-    multiple=True,
-    metavar="ID",
-    help="Run only checks whose id starts with ID, e.g. lenet.architecture (repeatable).",
-)
+@cli_options("grade")
 @click.option("--list", "list_only", is_flag=True, help="List exercises and checks; run nothing.")
 @click.option(
     "--json",
@@ -169,44 +162,26 @@ def emit(report: Report, fmt: Format, outputs: list[tuple[Format, Path]], verbos
     help="What to print on stdout.",
 )
 @click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    help="Checker processes side by side, the exercises dealt among them; with 1, one "
-    "checker grades them all in turn [default: CPU cores // --threads].",
-)
-@click.option(
     "--fail-under",
     type=click.FloatRange(0, 100),
     help="Exit with 1 when the score is below this percentage.",
 )
 @click.option(
-    "--keep-env",
-    multiple=True,
-    metavar="NAME",
-    help="Pass this environment variable to student code too (repeatable).",
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also show where your code raised (your own lines) and what it printed.",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and captured output.")
 @click.version_option(__version__, prog_name="grade")
 def main(
     path: Path,
-    only: tuple[str, ...],
-    select: tuple[str, ...],
     list_only: bool,
     json_path: Path | None,
     outputs: list[tuple[Format, Path]],
     fmt: str,
-    device: str,
-    seed: int,
-    timeout_s: float | None,
-    check_timeout_s: float | None,
-    threads: int,
-    jobs: int | None,
     fail_under: float | None,
-    data_dir: Path | None,
-    download: bool,
-    memory_mb: int | None,
-    keep_env: tuple[str, ...],
     verbose: bool,
+    **options: Any,
 ) -> None:
     """Grade the exercise files in PATH (default: exercises/) and print the score.
 
@@ -225,25 +200,12 @@ def main(
     130 Ctrl-C, 143 SIGTERM, 128+N SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 (the report is
     still written).
     """
-    options = api.Options(
-        only=only,
-        device=api.Device(device),
-        seed=seed,
-        timeout_s=timeout_s,
-        check_timeout_s=check_timeout_s,
-        threads=threads,
-        jobs=jobs,
-        data_dir=data_dir,
-        download=download,
-        select=select,
-        memory_mb=memory_mb,
-        keep_env=keep_env,
-    )
+    settings = from_cli(options)
     if list_only:
-        guard(lambda: list_checks(only, select))
+        guard(lambda: list_checks(settings.only, settings.select))
         return
     outputs = [*outputs, *([(Format.JSON, json_path)] if json_path else [])]
-    report = guard(lambda: grade_and_write(path, options, Format(fmt), outputs, verbose))
+    report = guard(lambda: grade_and_write(path, settings, Format(fmt), outputs, verbose))
     faults = [c.id for c in report.checks() if c.details.get("grader_fault")]
     if faults:
         click.echo(

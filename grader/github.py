@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from grader.engine.report import Report
 from grader.formats import classroom, markdown
+from grader.report import Report
 
 
 def publish(report: Report, env: Mapping[str, str], classroom_output: bool) -> list[Path]:

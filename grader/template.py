@@ -21,10 +21,10 @@ from pathlib import Path
 import click
 
 from grader import exercises
-from grader.engine.ledger import CheckSpec
-from grader.engine.report import Status
+from grader.engine.events import CheckSpec
 from grader.engine.runner import collect
 from grader.formats import classroom
+from grader.report import Status
 
 CPU_TORCH = "pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"
 

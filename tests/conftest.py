@@ -13,7 +13,8 @@ import jsonschema
 import pytest
 
 from grader import api, data
-from grader.engine.report import SCHEMA_PATH, Report, Status, to_dict
+from grader.report import SCHEMA_PATH, Report, Status, to_dict
+from grader.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -43,7 +44,7 @@ if MNIST_ROOT is not None:
     # Every grade run of the tests, in this process or a subprocess, reads this copy.
     os.environ[data.ENV_VAR] = str(MNIST_ROOT)
 
-FAST = api.Options(only=("tensors",), timeout_s=60, check_timeout_s=5, threads=1, download=False)
+FAST = Settings(only=("tensors",), timeout_s=60, check_timeout_s=5, threads=1, download=False)
 
 Grade = Callable[..., Report]
 
@@ -120,9 +121,9 @@ def mnist_root() -> Path:
 
 @pytest.fixture(scope="session")
 def solutions_report(mnist_root: Path) -> Report:
-    return api.grade(SOLUTIONS, api.Options(threads=1, download=False))
+    return api.grade(SOLUTIONS, Settings(threads=1, download=False))
 
 
 @pytest.fixture(scope="session")
 def exercises_report(mnist_root: Path) -> Report:
-    return api.grade(EXERCISES, api.Options(threads=1, download=False))
+    return api.grade(EXERCISES, Settings(threads=1, download=False))

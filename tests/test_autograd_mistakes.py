@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader import api
-from grader.engine.report import Status
+from grader.report import Status
 from tests.conftest import FAST, replace_function, solution_text, validate
 
 ONLY = dataclasses.replace(FAST, only=("autograd",))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader import api
-from grader.engine.report import Report, Status
+from grader.report import Report, Status
 from tests.conftest import FAST, replace_function, solution_text, statuses, validate
 
 Write = Callable[[dict[str, str]], Path]

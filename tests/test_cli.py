@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from grader import __version__
 from grader.cli import main
-from grader.engine.report import load
+from grader.report import load
+from grader.settings import Device, Settings
 from tests.conftest import EXERCISES, ROOT, SOLUTIONS
 
 GRADE = shutil.which("grade") or f"{sys.executable} -m grader"
@@ -138,17 +139,40 @@ def test_grader_failure_exits_with_three(tmp_path: Path) -> None:
 
 def test_a_checker_that_cannot_start_is_a_grader_error_not_zero_checks() -> None:
     """pytest exits 1 when it cannot even load the grader's plugin (say, the grader is not
-    installed where the child runs): that must stop grading, never read as 0/0 points."""
-    from grader.engine.child import ChildRun
-    from grader.engine.runner import RunSettings, Session, check_collected
+    installed where the checker runs): that must stop grading, never read as 0/0 points."""
+    from grader.engine.checkers import CheckerRun
+    from grader.engine.runner import Run, Session, check_collected
     from grader.errors import GraderError
     from grader.exercises import EXERCISES as ALL
 
-    settings = RunSettings(submission=SOLUTIONS, device="cpu", seed=0, threads=1, output_cap=1)
+    settings = Run(SOLUTIONS, Settings(device=Device.CPU, threads=1))
     log = "ImportError: Error importing plugin \"grader.engine.plugin\": No module named 'grader'"
     session = Session((ALL[0],), settings, lambda name, done, total, note: None)
-    broken = ChildRun(events=(), returncode=1, timed_out=False, log=log)
+    broken = CheckerRun(events=(), returncode=1, timed_out=False, log=log)
     with pytest.raises(GraderError, match="No module named 'grader'"):
         check_collected(session, broken)
-    nothing = ChildRun(events=(), returncode=5, timed_out=False, log="no tests ran")
+    nothing = CheckerRun(events=(), returncode=5, timed_out=False, log="no tests ran")
     check_collected(session, nothing)
+
+
+def test_the_seed_reaches_code_that_runs_at_import(tmp_path: Path) -> None:
+    """A module-level torch.randn sees --seed: make_full's stub message carries its value."""
+    import torch
+
+    source = (EXERCISES / "tensors.py").read_text(encoding="utf-8")
+    source = source.replace(
+        'raise NotImplementedError("tensors: make_full")',
+        'raise NotImplementedError(f"tensors: {_DRAWN:.6f}")',
+    )
+    source += "\n\n_DRAWN = torch.randn(1).item()\n"  # the stubs import torch at the top
+    (tmp_path / "tensors.py").write_text(source, encoding="utf-8")
+    seen = {}
+    for seed in (3, 4):
+        args = [str(tmp_path), "--only", "tensors", "--check", "tensors.creating.full"]
+        code, out, _ = run_cli(*args, "--seed", str(seed), "--format", "json")
+        assert code == 0
+        message = json.loads(out)["exercises"][0]["checks"][0]["message"]
+        torch.manual_seed(seed)
+        seen[seed] = message
+        assert message.endswith(f"tensors: {torch.randn(1).item():.6f}"), message
+    assert seen[3] != seen[4]

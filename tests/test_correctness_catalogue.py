@@ -18,7 +18,7 @@ import pytest
 
 from grader import api
 from grader.adequacy.corpus import UNTRAINED
-from grader.engine.report import Status
+from grader.report import Status
 from tests.conftest import FAST, SOLUTIONS, replace_function, solution_text, validate
 
 # mlp and lenet build their trainer fixture lazily, but grading them needs MNIST found.

@@ -13,10 +13,11 @@ import torch
 from click.testing import CliRunner
 
 from grader import api, data
-from grader.checks.helpers.loaders import chunk_loader
-from grader.checks.helpers.training import accuracy
 from grader.cli import main
-from grader.engine.report import Status
+from grader.kit.loaders import chunk_loader
+from grader.kit.training import accuracy
+from grader.report import Status
+from grader.settings import Settings
 from grader.worker.training import MEAN, STD, DeviceData
 from tests.conftest import SOLUTIONS
 
@@ -172,9 +173,7 @@ def test_without_mnist_everything_else_is_graded_and_the_fix_is_said_once(isolat
         result.stdout
     )
     assert "pass --data-dir <folder> or set GRADER_DATA_DIR" in result.stdout
-    report = api.grade(
-        SOLUTIONS, api.Options(only=("mlp",), data_dir=isolated / "x", download=False)
-    )
+    report = api.grade(SOLUTIONS, Settings(only=("mlp",), data_dir=isolated / "x", download=False))
     lost = {c.id: c.status for c in report.checks() if c.status is not Status.PASSED}
     assert lost == {
         "mlp.trained_accuracy.logistic_regression": Status.ERROR,

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from grader import github
 from grader.cli import main
-from grader.engine.report import (
+from grader.formats import WRITERS, Format, classroom, gradescope, junit, markdown, text
+from grader.report import (
     CheckResult,
     Environment,
     ExerciseResult,
@@ -23,7 +24,6 @@ from grader.engine.report import (
     dumps,
     load,
 )
-from grader.formats import WRITERS, Format, classroom, gradescope, junit, markdown, text
 from tests.conftest import SOLUTIONS
 
 
@@ -48,7 +48,13 @@ def saved(tmp_path: Path) -> Report:
             0.5,
             "ValueError: boom (exercises/tensors.py, line 3)",
         ),
-        check("tensors.math.inv", Status.TIMEOUT, 0, 0.5, "the check did not finish in time"),
+        check(
+            "tensors.math.inv",
+            Status.TIMEOUT,
+            0,
+            0.5,
+            "the check did not finish within its limit of 5 s",
+        ),
         check("tensors.math.cuda", Status.SKIPPED, 0, 2, "no CUDA device"),
         check("tensors.io.save", Status.FAILED, 0.25, 0.5, "partial: 91 % of 96 %"),
         check("tensors.io.load", Status.NOT_ATTEMPTED, 0, 1, "not attempted yet: tensors: load"),

@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 
 from grader import api
-from grader.engine import channel
-from grader.engine.child import Channel
-from grader.engine.report import Report, Status, load
+from grader.engine import events
+from grader.engine.checkers import Channel
+from grader.report import Report, Status, load
+from grader.settings import Settings
 from tests.conftest import EXERCISES, FAST, replace_function, solution_text, statuses, validate
 
 Write = Callable[[dict[str, str]], Path]
@@ -81,7 +82,7 @@ def nothing_left_running() -> Iterator[None]:
 
 
 def grade_with(
-    write: Write, function: str, body: str, options: api.Options = FAST, bound_s: float = 60
+    write: Write, function: str, body: str, options: Settings = FAST, bound_s: float = 60
 ) -> Report:
     """Grade the tensors solution with one function replaced; check validity and time."""
     source = replace_function(solution_text("tensors"), function, body)
@@ -377,17 +378,17 @@ def test_interrupting_grade_writes_a_valid_report(
 
 def test_results_channel_keeps_every_signed_line_after_junk(tmp_path: Path) -> None:
     """Junk a submission appends (a carriage return, no newline yet) never hides a result."""
-    key = channel.new_key()
+    key = events.new_key()
     path = tmp_path / "results.jsonl"
-    seen: list[dict[str, object]] = []
+    seen: list[events.Event] = []
     reader = Channel(path, key, seen.append)
-    path.write_bytes(b"abc\rdef\n" + channel.encode(key, {"event": "end"}).encode() + b"half")
+    path.write_bytes(b"abc\rdef\n" + events.encode(key, events.Ended(0)).encode() + b"half")
     reader.drain()
-    assert seen == [{"event": "end"}] and reader.forged == 1
+    assert seen == [events.Ended(0)] and reader.forged == 1
     with path.open("ab") as handle:
-        handle.write(b"\n" + channel.encode(key, {"event": "start"}).encode())
+        handle.write(b"\n" + events.encode(key, events.CheckStarted("x")).encode())
     reader.drain()
-    assert seen == [{"event": "end"}, {"event": "start"}] and reader.forged == 2
+    assert seen == [events.Ended(0), events.CheckStarted("x")] and reader.forged == 2
 
 
 def named(comm: str) -> list[int]:

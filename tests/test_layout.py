@@ -1,6 +1,7 @@
 """The package layout shows the trust boundary, and keeps it: read from the source itself.
 
 - grader/worker/ runs beside student code: it imports nothing of the grader outside it.
+- grader/engine/ and grader/checks/ (with grader/kit/) never import each other.
 - No import circles among the grader's modules (module-level and function-level imports).
 - A running worker has loaded no module of the grader outside grader/worker/.
 """
@@ -12,7 +13,9 @@ import os
 from pathlib import Path
 
 from grader.engine.box import Spec
-from grader.engine.remote import Remote, Worker, probe
+from grader.engine.workers import Worker
+from grader.kit.remote import Remote, ask, probe
+from grader.worker.wire import GetModule, Job
 from tests.conftest import ROOT, SOLUTIONS
 
 PACKAGE = ROOT / "grader"
@@ -53,6 +56,24 @@ def test_the_worker_imports_nothing_of_the_grader_outside_it() -> None:
     assert {k: v for k, v in outside.items() if v} == {}
 
 
+def test_the_engine_and_the_checks_meet_only_through_the_kit() -> None:
+    """Checks and their kit never import the engine, and the engine never imports a check:
+    a check module needs only `grader.kit` (its fixtures come by name), and the engine runs
+    check modules by path."""
+    crossing = {
+        name: sorted(i for i in deps if i.startswith("grader.engine"))
+        for name, deps in graph().items()
+        if name.startswith(("grader.checks", "grader.kit"))
+    }
+    backwards = {
+        name: sorted(i for i in deps if i.startswith("grader.checks"))
+        for name, deps in graph().items()
+        if name.startswith("grader.engine")
+    }
+    assert {k: v for k, v in crossing.items() if v} == {}
+    assert {k: v for k, v in backwards.items() if v} == {}
+
+
 def test_no_import_circles() -> None:
     edges = graph()
     state: dict[str, int] = {}
@@ -74,11 +95,10 @@ def test_no_import_circles() -> None:
 
 
 def test_a_running_worker_loads_only_the_worker_package() -> None:
-    spec = Spec(SOLUTIONS.resolve(), "tensors", "", 1, dict(os.environ), None)
+    spec = Spec(Job(str(SOLUTIONS.resolve()), "tensors"), dict(os.environ), None)
     worker = Worker(spec)
     try:
-        worker.request("seed", 0)
-        module = worker.ask("module")
+        module = ask(worker, GetModule())
         assert isinstance(module, Remote)
         loaded = [k for k in probe(module, "loaded_modules") if k.startswith("grader")]
     finally:

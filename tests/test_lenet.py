@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader import api
-from grader.engine.report import Report, Status
+from grader.report import Report, Status
 from tests.conftest import FAST, solution_text, validate
 
 # The exercise trains on MNIST, so grading it needs the data (skipped in one line without).

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from grader import data
-from grader.checks.helpers.cnn import CourseLeNet
-from grader.checks.helpers.training import Prepared, Trainer
 from grader.checks.lenet import TARGET, train_and_score
+from grader.kit.cnn import CourseLeNet
+from grader.kit.training import Prepared, Trainer
 
 SEEDS = range(10)
 

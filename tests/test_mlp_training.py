@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from grader import api
-from grader.engine.report import Report
+from grader.report import Report
 from tests.conftest import FAST, SOLUTIONS
 
 # The exercise trains on MNIST, so grading it needs the data (skipped in one line without).

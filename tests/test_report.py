@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from grader import api
-from grader.engine.report import (
+from grader.report import (
     CheckResult,
     Environment,
     ExerciseResult,
@@ -23,7 +23,7 @@ from grader.engine.report import (
     to_dict,
     write_atomic,
 )
-from grader.engine.runner import RunSettings
+from grader.settings import Settings
 from tests.conftest import validate, validate_data
 
 
@@ -103,7 +103,6 @@ def test_interrupted_write_keeps_the_old_report(
 
 
 def test_a_run_interrupted_before_any_check_still_names_a_real_device() -> None:
-    settings = RunSettings(submission=Path("."), device="auto", seed=0, threads=1, output_cap=1)
-    environment = api.environment(settings, [])
+    environment = api.environment(Settings(threads=1), [])
     assert environment.device in ("cpu", "cuda")
     assert environment.torch_version == ""

@@ -30,11 +30,12 @@ from typing import Any
 import pytest
 
 from grader.engine.box import Spec
-from grader.engine.outcome import classify
-from grader.engine.remote import GraderFault, Worker
-from grader.engine.report import Status
-from grader.engine.submission import Submission
+from grader.engine.verdict import Submission, classify
 from grader.engine.watch import resident_mb, tree
+from grader.engine.workers import Worker
+from grader.kit.errors import GraderFault
+from grader.report import Status
+from grader.worker.wire import GetModule, Job
 from tests.conftest import (
     EXERCISES,
     ROOT,
@@ -513,11 +514,11 @@ def test_a_worker_that_dies_before_student_code_is_the_graders_fault() -> None:
     """The worker says "ready" before it imports student code; one that ends before that
     (here torch refuses a thread count of -1) failed on its own: a grader error, exit 3,
     never "your code ended the process"."""
-    spec = Spec(SOLUTIONS.resolve(), "tensors", "", -1, dict(os.environ), None)
+    spec = Spec(Job(str(SOLUTIONS.resolve()), "tensors", threads=-1), dict(os.environ), None)
     worker = Worker(spec)
     try:
         with pytest.raises(GraderFault, match="failed before your code ran") as raised:
-            worker.ask("module")
+            worker.request(GetModule())
     finally:
         worker.close()
     outcome = classify(Submission(SOLUTIONS), raised.value, "call")

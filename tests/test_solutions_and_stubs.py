@@ -6,9 +6,9 @@ import platform
 
 import torch
 
-from grader.engine.report import Report, Status
 from grader.engine.runner import collect
 from grader.exercises import EXERCISES as EXERCISE_REGISTRY
+from grader.report import Report, Status
 from tests.conftest import validate
 
 

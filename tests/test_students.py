@@ -19,7 +19,7 @@ import pytest
 
 from grader import api
 from grader.adequacy.corpus import UNTRAINED
-from grader.engine.report import Status
+from grader.report import Status
 from tests.conftest import FAST, validate
 
 pytestmark = [pytest.mark.usefixtures("mnist_root"), pytest.mark.slow]

@@ -161,7 +161,7 @@ def test_the_published_wheel_holds_the_grader_but_no_solutions(tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "grader/checks/lenet.py" in names and "grader/engine/report.schema.json" in names
-    assert "grader/engine/child.ini" in names
-    assert "grader/worker/__main__.py" in names and "grader/checks/helpers/training.py" in names
+    assert "grader/checks/lenet.py" in names and "grader/report.schema.json" in names
+    assert "grader/engine/checker.ini" in names
+    assert "grader/worker/__main__.py" in names and "grader/kit/training.py" in names
     assert not [n for n in names if n.startswith(("solutions/", "exercises/", "tests/"))]

@@ -169,7 +169,7 @@ ATTACKS = {
     ),
     "tolerances edited in place": (
         "try:\n"
-        "    import grader.checks.helpers.assertions as a\n"
+        "    import grader.kit.assertions as a\n"
         "except ImportError:\n"  # a sealed worker has none of the checks
         "    a = None\n"
         "for name in ('FLOAT32', 'FLOAT64', 'EXACT') if a else ():\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader import api
-from grader.engine.report import Report, Status
+from grader.report import Report, Status
 from tests.conftest import FAST, replace_function, solution_text, validate
 
 # function -> (its wrong body, {check id: a phrase its message must contain})

@@ -4,7 +4,7 @@ References come from torch's own autograd in float64 (torch.autograd.grad,
 torch.autograd.gradcheck); student gradients are compared with GRADIENT tolerances
 (rtol 1e-4, atol 1e-6), and known mistakes get a message of their own. Every function
 is tried on several sizes, dtypes, learning rates, step counts and eps values
-(grader.checks.helpers.generated), so an answer tuned to one input does not pass.
+(grader.kit.generated), so an answer tuned to one input does not pass.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import torch.nn.functional as F
 from hypothesis import strategies as st
 from torch import Tensor
 
-from grader.checks.helpers.assertions import (
+from grader.kit import exercise_fixture
+from grader.kit.assertions import (
     FLOAT32,
     FLOAT64,
     Tolerance,
@@ -28,15 +29,16 @@ from grader.checks.helpers.assertions import (
     plain,
     shares_memory,
 )
-from grader.checks.helpers.descent import assert_descent, assert_losses, assert_step, trajectory
-from grader.checks.helpers.functions import (
+from grader.kit.descent import assert_descent, assert_losses, assert_step, trajectory
+from grader.kit.errors import StudentError
+from grader.kit.functions import (
     assert_raw_shapes,
     assert_saved_properly,
     backward,
     forward,
     grad_out_like,
 )
-from grader.checks.helpers.generated import (
+from grader.kit.generated import (
     FLOAT_DTYPES,
     describe_dtype,
     dtypes,
@@ -44,7 +46,7 @@ from grader.checks.helpers.generated import (
     keys,
     shapes,
 )
-from grader.checks.helpers.gradients import (
+from grader.kit.gradients import (
     GRADIENT,
     accumulated,
     assert_gradient,
@@ -57,10 +59,9 @@ from grader.checks.helpers.gradients import (
     sign_flipped,
     transposed,
 )
-from grader.checks.helpers.source import AUTOGRAD_CALLS, source_of
-from grader.engine.fixtures import exercise_fixture
-from grader.engine.guarded import changed_in_place
-from grader.engine.remote import Remote, StudentError, probe
+from grader.kit.inplace import changed_in_place
+from grader.kit.remote import Remote, probe
+from grader.kit.source import AUTOGRAD_CALLS, source_of
 from grader.worker.functions import FUNCTIONS
 
 autograd = exercise_fixture("autograd", changes_inputs=("descent_step",))

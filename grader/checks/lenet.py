@@ -14,18 +14,19 @@ from typing import Any
 import pytest
 import torch
 
-from grader.checks.helpers import activations
-from grader.checks.helpers.architecture import (
+from grader.kit import activations, exercise_fixture
+from grader.kit.architecture import (
     LayerRow,
     layers,
     param_rows,
     summary_rows,
     unused_layers,
 )
-from grader.checks.helpers.assertions import assert_shape, plain_value, type_name
-from grader.checks.helpers.cnn import SPEC, diagnose_layers, pooled_shape, reference_table
-from grader.checks.helpers.training import Recipe, Target, Trainer, TrainingRecord
-from grader.checks.helpers.variants import (
+from grader.kit.assertions import assert_shape, plain_value, type_name
+from grader.kit.cnn import SPEC, diagnose_layers, pooled_shape, reference_table
+from grader.kit.remote import Remote
+from grader.kit.training import Recipe, Target, Trainer, TrainingRecord
+from grader.kit.variants import (
     Claims,
     Gap,
     Variant,
@@ -35,8 +36,6 @@ from grader.checks.helpers.variants import (
     unverified,
     verified,
 )
-from grader.engine.fixtures import exercise_fixture
-from grader.engine.remote import Remote
 
 lenet = exercise_fixture("lenet")
 CPU = torch.device("cpu")

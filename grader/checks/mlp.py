@@ -1,7 +1,7 @@
 """Checks for part 3: MNIST data access, logistic regression, an MLP, training and evaluation.
 
 Small checks use synthetic tensors made here; the trained-accuracy checks use the real
-MNIST through the grader's fast data path (grader/training.py), with the student's own
+MNIST through the grader's fast data path (grader/kit/training.py), with the student's own
 model and train_epoch and the grader's own evaluation.
 """
 
@@ -15,9 +15,9 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from grader.checks.helpers import activations, loaders, loops
-from grader.checks.helpers.architecture import assert_param_layers
-from grader.checks.helpers.assertions import (
+from grader.kit import activations, exercise_fixture, loaders, loops
+from grader.kit.architecture import assert_param_layers
+from grader.kit.assertions import (
     FLOAT32,
     assert_number,
     assert_shape,
@@ -25,18 +25,17 @@ from grader.checks.helpers.assertions import (
     python_number,
     type_name,
 )
-from grader.checks.helpers.loaders import Loader
-from grader.checks.helpers.source import NO_GRAD_CALLS, source_of
-from grader.checks.helpers.training import Recipe, Target, Trainer
-from grader.checks.helpers.variants import (
+from grader.kit.loaders import Loader
+from grader.kit.remote import Remote, probe
+from grader.kit.source import NO_GRAD_CALLS, source_of
+from grader.kit.training import Recipe, Target, Trainer
+from grader.kit.variants import (
     Variant,
     assert_varies,
     seed_now,
     unverified,
     verified,
 )
-from grader.engine.fixtures import exercise_fixture
-from grader.engine.remote import Remote, probe
 from grader.worker.training import MEAN, STD
 
 mlp = exercise_fixture("mlp")

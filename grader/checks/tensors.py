@@ -3,7 +3,7 @@
 Every function is tried on several inputs chosen to break coincidences (uneven sizes,
 one to five dimensions, every dim, integer and float dtypes, other file names): the
 inputs that matter are stated, and Hypothesis draws more from the run's seed
-(grader.checks.helpers.generated). Values are distinct, so a wrong index or dim always
+(grader.kit.generated). Values are distinct, so a wrong index or dim always
 picks a different one; float results are compared in float64 within FLOAT32 tolerances.
 """
 
@@ -15,7 +15,8 @@ import pytest
 import torch
 from hypothesis import strategies as st
 
-from grader.checks.helpers.assertions import (
+from grader.kit import exercise_fixture
+from grader.kit.assertions import (
     EXACT,
     FLOAT32,
     FLOAT64,
@@ -28,7 +29,7 @@ from grader.checks.helpers.assertions import (
     shares_memory,
     type_name,
 )
-from grader.checks.helpers.generated import (
+from grader.kit.generated import (
     DTYPES,
     FLOAT_DTYPES,
     describe,
@@ -38,7 +39,8 @@ from grader.checks.helpers.generated import (
     keys,
     shapes,
 )
-from grader.checks.helpers.tensor_cases import (
+from grader.kit.remote import Remote, probe
+from grader.kit.tensor_cases import (
     chunkings,
     concatenations,
     fractions,
@@ -49,8 +51,6 @@ from grader.checks.helpers.tensor_cases import (
     tilings,
     with_threes,
 )
-from grader.engine.fixtures import exercise_fixture
-from grader.engine.remote import Remote, probe
 
 tensors = exercise_fixture("tensors")
 

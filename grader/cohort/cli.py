@@ -7,10 +7,12 @@ checks.csv and report.html from the gradebook.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,7 +20,7 @@ from grader import __version__, data, exercises
 from grader.cohort import entries, exports, html, pool
 from grader.cohort.gradebook import Gradebook, Graded, locked
 from grader.errors import UsageError
-from grader.options import grading_options
+from grader.settings import Settings, cli_options, from_cli
 
 EPILOG = """\b
 Examples:
@@ -59,14 +61,14 @@ def unique(found: list[entries.Entry]) -> list[entries.Entry]:
     return result
 
 
-def problem_row(packed: entries.Packed, settings: pool.Settings) -> Graded:
+def problem_row(packed: entries.Packed, settings: Settings) -> Graded:
     return Graded(
         student=packed.student,
         content_hash="",
-        settings=settings.key(),
+        settings=pool.grade_key(settings),
         grader_version=__version__,
         seed=settings.seed,
-        device=settings.device,
+        device=settings.device.value,
         duration_s=0.0,
         report=None,
         problem=packed.problem,
@@ -76,7 +78,7 @@ def problem_row(packed: entries.Packed, settings: pool.Settings) -> Graded:
 def grade_class(
     root: Path,
     out: Path,
-    settings: pool.Settings,
+    settings: Settings,
     workers: int,
     scheduler: str | None,
     regrade: bool,
@@ -106,14 +108,14 @@ def grade_class(
 
 
 def plan(
-    book: Gradebook, packed: list[entries.Packed], settings: pool.Settings, regrade: bool
+    book: Gradebook, packed: list[entries.Packed], settings: Settings, regrade: bool
 ) -> list[entries.Packed]:
     """Record unreadable entries now; return what must be graded."""
     todo = []
     for item in packed:
         if item.problem:
             book.record(problem_row(item, settings))
-        elif regrade or not book.current(item.student, item.content_hash, settings.key()):
+        elif regrade or not book.current(item.student, item.content_hash, pool.grade_key(settings)):
             todo.append(item)
     return todo
 
@@ -127,7 +129,7 @@ def describe(graded: Graded) -> str:
 def run(
     book: Gradebook,
     todo: list[entries.Packed],
-    settings: pool.Settings,
+    settings: Settings,
     workers: int,
     scheduler: str | None,
 ) -> None:
@@ -187,7 +189,7 @@ def require_report_libraries() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for gradebook.sqlite, grades.csv, checks.csv and report.html.",
 )
-@grading_options(threads=1, per="submission")
+@cli_options("grade-class", per="submission", threads=1)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -204,18 +206,10 @@ def require_report_libraries() -> None:
 def main(
     submissions: Path,
     out: Path,
-    only: tuple[str, ...],
-    device: str,
-    seed: int,
-    timeout_s: float | None,
-    check_timeout_s: float | None,
-    threads: int,
     workers: int | None,
     scheduler: str | None,
     regrade: bool,
-    data_dir: Path | None,
-    download: bool,
-    memory_mb: int | None,
+    **options: Any,
 ) -> None:
     """Grade every student's submission in SUBMISSIONS into a gradebook in --out.
 
@@ -224,21 +218,19 @@ def main(
     """
     try:
         require_report_libraries()
+        given = from_cli(options)
         remote = scheduler is not None
-        settings = pool.Settings(
-            only=only,
-            device=device,
-            seed=seed,
-            timeout_s=timeout_s,
-            check_timeout_s=check_timeout_s,
-            threads=threads,
-            memory_mb=memory_mb,
-            data_dir=str(data_dir if remote else local_data(data_dir, download, only) or "")
-            or None,
-            download=download and remote,
+        data_dir = (
+            given.data_dir if remote else local_data(given.data_dir, given.download, given.only)
         )
+        settings = dataclasses.replace(given, data_dir=data_dir, download=given.download and remote)
         grade_class(
-            submissions, out, settings, workers or default_workers(threads), scheduler, regrade
+            submissions,
+            out,
+            settings,
+            workers or default_workers(settings.threads),
+            scheduler,
+            regrade,
         )
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from grader.cohort.gradebook import Gradebook
-from grader.engine.report import write_atomic
+from grader.report import write_atomic
 
 
 def exercise_scores(report_json: str) -> dict[str, tuple[float, float]]:

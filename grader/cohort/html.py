@@ -19,7 +19,7 @@ from sqlite3 import Row
 from typing import Any
 
 from grader.cohort.gradebook import Gradebook
-from grader.engine.report import write_atomic
+from grader.report import write_atomic
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }

@@ -18,7 +18,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from grader import __version__
 from grader.cohort.entries import Packed, unpack
 from grader.cohort.gradebook import Graded
 from grader.errors import UsageError
+from grader.settings import Settings
 
 OUTPUT_TAIL = 400
 INTERRUPTED = (130, 143)  # grade's exit codes after Ctrl-C or SIGTERM
@@ -35,38 +35,10 @@ class Interrupted(Exception):
     """A `grade` run was stopped before it finished: its partial report is not a grade."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """What decides a grade, as `grade` options; equal settings and content mean equal grades."""
-
-    only: tuple[str, ...] = ()
-    device: str = "cpu"
-    seed: int = 0
-    timeout_s: float | None = None
-    check_timeout_s: float | None = None
-    threads: int = 1
-    memory_mb: int | None = None
-    data_dir: str | None = None
-    download: bool = False
-
-    def key(self) -> str:
-        """The settings that change a grade (not where MNIST lies), plus the grader version."""
-        decisive = [self.only, self.device, self.seed, self.timeout_s, self.check_timeout_s]
-        return json.dumps([__version__, *decisive, self.threads, self.memory_mb])
-
-    def arguments(self) -> list[str]:
-        args = [f"--only={name}" for name in self.only]
-        args += [f"--device={self.device}", f"--seed={self.seed}", f"--threads={self.threads}"]
-        args += ["--jobs=1", "--download" if self.download else "--no-download"]
-        if self.timeout_s is not None:
-            args.append(f"--timeout={self.timeout_s}")
-        if self.check_timeout_s is not None:
-            args.append(f"--check-timeout={self.check_timeout_s}")
-        if self.memory_mb is not None:
-            args.append(f"--memory-limit={self.memory_mb}")
-        if self.data_dir:
-            args.append(f"--data-dir={self.data_dir}")
-        return args
+def grade_key(settings: Settings) -> str:
+    """What decides a grade besides the content: the grader's version and the decisive
+    settings (not where MNIST lies); equal keys and content mean equal grades."""
+    return f"{__version__} {settings.key()}"
 
 
 def grade_files(student: str, files: dict[str, bytes], settings: Settings) -> Graded:
@@ -79,7 +51,7 @@ def grade_files(student: str, files: dict[str, bytes], settings: Settings) -> Gr
         # could be rewritten by a process the submission left running.
         command = [sys.executable, "-m", "grader", str(folder), "--format=json"]
         done = subprocess.run(
-            [*command, *settings.arguments()],
+            [*command, *settings.arguments(), "--jobs=1"],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,
@@ -93,10 +65,10 @@ def grade_files(student: str, files: dict[str, bytes], settings: Settings) -> Gr
     return Graded(
         student=student,
         content_hash=packed.content_hash,
-        settings=settings.key(),
+        settings=grade_key(settings),
         grader_version=__version__,
         seed=settings.seed,
-        device=str((report or {}).get("environment", {}).get("device", settings.device)),
+        device=str((report or {}).get("environment", {}).get("device", settings.device.value)),
         duration_s=round(time.monotonic() - started, 3),
         report=report,
         problem=problem,

@@ -11,25 +11,29 @@ the worker's whole process tree. The level used is recorded in the report's envi
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import os
-import resource
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import termios
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.engine.sandbox import user_tasks
+from grader.engine.sandbox import set_limit, user_tasks
 from grader.engine.seal import HOME as SEALED_HOME
 from grader.engine.seal import available as seal_available
 from grader.engine.seal import bwrap_prefix
+from grader.text import cut_marker
 from grader.worker.lifetime import die_with_parent
+from grader.worker.wire import Job
 
 NAMESPACES = ("--pid", "--fork", "--kill-child", "--mount-proc", "--net")
 FIRST_UID = 200_000
@@ -103,16 +107,12 @@ def strongest(gpu: bool = False) -> Box:
 
 @dataclass(frozen=True)
 class Spec:
-    """What a worker serves: one exercise of the submission copy."""
+    """A worker to start: its job (what it imports, seed, device), the environment it gets
+    and the memory limit of its process tree."""
 
-    folder: Path
-    exercise: str
-    problem: str
-    threads: int
+    job: Job
     env: dict[str, str]
     memory_mb: int | None
-    device: str = "cpu"
-    trains: bool = False  # warm up torch's optimizer (it imports torch._dynamo, ~1 s)
 
     @property
     def data_mb(self) -> int | None:
@@ -127,7 +127,8 @@ class Spec:
     @property
     def gpu(self) -> bool:
         """Whether the worker may use a GPU: `cuda`, or `auto` where NVIDIA's driver is."""
-        return self.device == "cuda" or (self.device == "auto" and Path("/dev/nvidiactl").exists())
+        device = self.job.device
+        return device == "cuda" or (device == "auto" and Path("/dev/nvidiactl").exists())
 
 
 class Output:
@@ -154,10 +155,35 @@ class Output:
         with self.lock:
             self.head, self.tail, self.total = bytearray(), bytearray(), 0
 
+    def rewind(self, size: int) -> None:
+        """Forget what came after the first `size` characters of text() (a stack dump the
+        grader asked for), as far as the kept head and tail still hold it."""
+        with self.lock:
+            kept = len(self.head) + len(self.tail)
+            if self.total > kept or size >= kept:
+                return
+            drop = kept - size
+            cut = min(drop, len(self.tail))
+            self.tail = self.tail[: len(self.tail) - cut]
+            self.head = self.head[: len(self.head) - (drop - cut)]
+            self.total -= drop
+
+    def caught_up(self, wait_s: float = 0.2) -> None:
+        """Wait (briefly) until the reader has taken every byte already in the pipe: what
+        the worker printed before its answer belongs to the check that got the answer."""
+        deadline = time.monotonic() + wait_s
+        with contextlib.suppress(OSError):
+            while time.monotonic() < deadline:
+                pending = fcntl.ioctl(self.fd, termios.FIONREAD, b"\0\0\0\0")
+                if not int.from_bytes(pending, sys.byteorder):
+                    return
+                time.sleep(0.002)
+
     def text(self) -> str:
+        self.caught_up()
         with self.lock:
             cut = self.total - len(self.head) - len(self.tail)
-            middle = f"\n[... {cut:,} characters cut ...]\n".encode() if cut > 0 else b""
+            middle = cut_marker(cut).encode() if cut > 0 else b""
             data = bytes(self.head) + middle + bytes(self.tail)
         return data.decode("utf-8", errors="replace")
 
@@ -185,17 +211,12 @@ def launch(spec: Spec, box: Box, workdir: Path) -> Launched:
         os.chown(home, uid, uid)
     ours, theirs = socket.socketpair()
     command = [
-        *box.prefix(uid, spec.folder, spec.gpu),
+        *box.prefix(uid, Path(spec.job.folder), spec.gpu),
         sys.executable,
         "-m",
         "grader.worker",
         f"--fd={theirs.fileno()}",
-        f"--folder={spec.folder}",
-        f"--exercise={spec.exercise}",
-        f"--problem={spec.problem}",
-        f"--threads={spec.threads}",
-        f"--device={spec.device}",
-        *(["--warm-optimizer"] if spec.trains else []),
+        f"--job={spec.job.to_json()}",
     ]
     # a user id of its own has no passwd entry: getpass.getuser() (torch's compile caches
     # on CUDA) reads these first
@@ -234,11 +255,11 @@ def worker_limits(box: Box, data_mb: int | None, extra_tasks: int = 512) -> Call
         die_with_parent()
         os.setpgrp()
         os.nice(WORKER_NICE)  # student code yields the CPU to the checkers that judge it
-        resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        set_limit("RLIMIT_NPROC", tasks)
+        set_limit("RLIMIT_NOFILE", 1024)
+        set_limit("RLIMIT_FSIZE", OUTPUT_LIMIT)
+        set_limit("RLIMIT_CORE", 0)
         if data_mb:
-            resource.setrlimit(resource.RLIMIT_DATA, (data_mb * 2**20, data_mb * 2**20))
+            set_limit("RLIMIT_DATA", data_mb * 2**20)
 
     return preexec

@@ -3,7 +3,8 @@ submission.
 
 It starts the worker of the first exercise it grades (standard library only, a few
 milliseconds), so that the worker imports torch while the checker imports pytest and
-torch, then runs pytest in this process with the worker handed to the plugin.
+torch, then runs pytest in this process with the worker handed to the plugin
+(grader/engine/plugin.py; its state is grader/engine/state.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 from grader.engine.box import Launched, Spec, launch, strongest
 from grader.engine.sandbox import read_problems
 from grader.exercises import trains_on_mnist
+from grader.settings import Settings
+from grader.worker.wire import Job
 
 
 class Started:
@@ -27,34 +30,45 @@ class Started:
         self.launched, self.workdir, self.exercise = launched, workdir, exercise
 
 
+def worker_spec(settings: Settings, folder: Path, name: str) -> Spec:
+    """The worker of exercise `name` of the submission copy in `folder`."""
+    job = Job(
+        folder=str(folder),
+        exercise=name,
+        problem=read_problems(folder).get(f"{name}.py", ""),
+        threads=settings.threads,
+        seed=settings.seed,
+        device=settings.device.value,
+        warm_optimizer=settings.data_dir is not None and trains_on_mnist(name),
+    )
+    return Spec(job, dict(os.environ), settings.memory_mb)
+
+
+def read_settings(path: Path | None) -> Settings:
+    return Settings.from_json(path.read_text(encoding="utf-8")) if path else Settings(threads=1)
+
+
 def early_worker(argv: list[str]) -> Started:
     """Start the worker of the first exercise the checker grades, if it grades a submission."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--grader-submission", type=Path)
-    parser.add_argument("--grader-threads", type=int, default=1)
-    parser.add_argument("--grader-memory-mb", type=int, default=0)
-    parser.add_argument("--grader-device", default="cpu")
-    parser.add_argument("--grader-data-dir", default="")
+    parser.add_argument("--grader-settings", type=Path)
     parser.add_argument("--collect-only", action="store_true")
     known, rest = parser.parse_known_args(argv)
-    paths = [Path(a.split("::", 1)[0]) for a in rest if not a.startswith("-")]
-    modules = [p for p in paths if p.parent.name == "checks" and p.suffix == ".py"]
-    if known.grader_submission is None or known.collect_only or not modules:
+    names = exercises_of(rest)
+    if known.grader_submission is None or known.collect_only or not names:
         return Started()
-    name, folder = modules[0].stem, known.grader_submission.resolve()
-    problem = read_problems(folder).get(f"{name}.py", "")
-    spec = Spec(
-        folder,
-        name,
-        problem,
-        known.grader_threads,
-        dict(os.environ),
-        known.grader_memory_mb or None,
-        device=known.grader_device,
-        trains=bool(known.grader_data_dir) and trains_on_mnist(name),
+    spec = worker_spec(
+        read_settings(known.grader_settings), known.grader_submission.resolve(), names[0]
     )
     workdir = Path.cwd().parent / "worker"  # beside the checker's cwd, in its 0711 folder
-    return Started(launch(spec, strongest(spec.gpu), workdir), workdir, name)
+    return Started(launch(spec, strongest(spec.gpu), workdir), workdir, names[0])
+
+
+def exercises_of(args: list[str]) -> list[str]:
+    """The exercises whose check modules this checker runs (paths under grader/checks)."""
+    paths = [Path(arg.split("::", 1)[0]) for arg in args if not arg.startswith("-")]
+    return list(dict.fromkeys(p.stem for p in paths if p.parent.name == "checks"))
 
 
 def main(argv: list[str]) -> int:

@@ -1,36 +1,37 @@
-"""Fixtures the checks can ask for: device, mnist, prepared, trainer, progress and credit.
+"""Fixtures the checks can ask for: device, mnist, prepared, trainer, progress, credit and
+student_modules (through `grader.kit.exercise_fixture`).
 
 Loaded with the plugin (its `pytest_plugins`); state comes from the plugin's config.stash.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import torch
 
-from grader.checks.helpers.training import Prepared, Trainer
 from grader.data import Mnist, MnistError
 from grader.data import load as load_mnist
+from grader.engine.events import CheckProgress
 from grader.engine.plugin import STATE, emit, load_exercise
-from grader.engine.remote import student_module
-from grader.engine.report import Status
-from grader.engine.results import CREDIT
-from grader.engine.submission import SubmissionError
+from grader.engine.verdict import CREDIT, SubmissionError
+from grader.kit.remote import Remote
+from grader.kit.training import Prepared, Trainer
+from grader.report import Status
 
 
 @pytest.fixture
 def device(request: pytest.FixtureRequest) -> torch.device:
     """The device the grader was asked to use (cpu or cuda)."""
     state = request.config.stash.get(STATE, None)
-    return torch.device(state.settings.device if state else "cpu")
+    return torch.device(state.device if state else "cpu")
 
 
 @pytest.fixture
 def mnist(request: pytest.FixtureRequest) -> Mnist:
-    """MNIST as uint8 tensors, read once per child process from the folder the parent found."""
+    """MNIST as uint8 tensors, read once per checker process from the folder the parent found."""
     state = request.config.stash.get(STATE, None)
     if state is None or state.settings.data_dir is None:
         why = state.settings.data_problem if state else ""
@@ -68,7 +69,7 @@ def progress(request: pytest.FixtureRequest) -> Callable[[str], None]:
     """Call progress(text) from a long check; the parent shows it while it waits."""
 
     def report(text: str) -> None:
-        emit(request.config, event="progress", nodeid=request.node.nodeid, text=text)
+        emit(request.config, CheckProgress(request.node.nodeid, text))
 
     return report
 
@@ -83,16 +84,8 @@ def credit(request: pytest.FixtureRequest) -> Any:
     return award
 
 
-def exercise_fixture(name: str, changes_inputs: tuple[str, ...] = ()) -> Callable[..., Any]:
-    """A pytest fixture, named after the exercise, that yields the student's module.
-
-    Write `tensors = exercise_fixture("tensors")` in a check module, then take
-    `tensors` as an argument in each check. A call that changes a tensor argument in
-    place fails its check, except for the functions named in `changes_inputs`.
-    """
-
-    @pytest.fixture(name=name)
-    def _fixture(request: pytest.FixtureRequest) -> Iterator[Any]:
-        yield student_module(load_exercise(request.config, name), changes_inputs)
-
-    return _fixture
+@pytest.fixture
+def student_modules(request: pytest.FixtureRequest) -> Callable[[str], Remote]:
+    """The student's module of an exercise, by name, imported in its worker (which is
+    reseeded first); `grader.kit.exercise_fixture` builds each check module's fixture on it."""
+    return lambda name: load_exercise(request.config, name)

@@ -15,47 +15,41 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.engine.child import ChildRun, Event
-from grader.engine.report import CheckResult, ExerciseResult, Status, check_from_dict
-from grader.engine.sanitise import clean_check
+from grader.engine.checkers import CheckerRun
+from grader.engine.events import CheckSpec, Imported
 from grader.exercises import Exercise
+from grader.report import CheckResult, ExerciseResult, Status, check_from_dict
+from grader.text import MESSAGE_CAP, TRACEBACK_CAP, cap
 
 
-@dataclass(frozen=True)
-class CheckSpec:
-    """A check as collected, before it has run."""
-
-    nodeid: str
-    id: str
-    name: str
-    points: float
-
-    @staticmethod
-    def from_event(event: Event) -> CheckSpec:
-        return CheckSpec(event["nodeid"], event["id"], event["name"], event["points"])
-
-    @property
-    def exercise(self) -> str:
-        return self.id.split(".", 1)[0]
-
-    def result(self, status: Status, message: str) -> CheckResult:
-        return CheckResult(self.id, self.name, status, 0.0, self.points, message)
-
-    def trusted(self, data: Any, output_cap: int) -> CheckResult:
-        """A result as the child sent it, held to what was collected: this check's id, name
-        and points, a score in [0, points], cleaned text; a malformed one is an error."""
-        try:
-            sent = check_from_dict(data)
-            score = min(max(float(sent.score), 0.0), self.points)
-        except (TypeError, ValueError, KeyError) as exc:
-            return self.result(Status.ERROR, f"the check's result was malformed ({exc})")
-        if sent.status is Status.SKIPPED:  # no check skips itself: the submission did this
-            message = f"skipped from inside the submission, which is not allowed: {sent.message}"
-            sent = dataclasses.replace(sent, status=Status.ERROR, message=message, score=0.0)
-        own = dataclasses.replace(
-            sent, id=self.id, name=self.name, max_score=self.points, score=score
-        )
-        return clean_check(own, output_cap)
+def trusted(spec: CheckSpec, data: Any, output_cap: int) -> CheckResult:
+    """A result as the checker sent it, held to what was collected: this check's id, name
+    and points, a score in [0, points], cleaned and capped text; a malformed one is an
+    error."""
+    try:
+        sent = check_from_dict(data)
+        score = min(max(float(sent.score), 0.0), spec.points)
+        details = dict(sent.details)
+        if isinstance(details.get("traceback"), str):
+            details["traceback"] = cap(details["traceback"], TRACEBACK_CAP)
+        message, output = cap(sent.message, MESSAGE_CAP), cap(sent.output, output_cap + 200)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        return spec.result(Status.ERROR, f"the check's result was malformed ({exc})")
+    status = sent.status
+    if status is Status.SKIPPED:  # no check skips itself: the submission did this
+        message = f"skipped from inside the submission, which is not allowed: {message}"
+        status, score = Status.ERROR, 0.0
+    return dataclasses.replace(
+        sent,
+        id=spec.id,
+        name=spec.name,
+        status=status,
+        max_score=spec.points,
+        score=score,
+        message=message,
+        output=output,
+        details=details,
+    )
 
 
 @dataclass
@@ -89,32 +83,32 @@ class Ledger:
         return (self.begun if self.begun is not None else now) + self.limit
 
     def record(self, spec: CheckSpec, data: Any, output_cap: int) -> None:
-        self.results[spec.nodeid] = spec.trusted(data, output_cap)
+        self.results[spec.nodeid] = trusted(spec, data, output_cap)
         self.last = time.monotonic()
 
-    def settle(self, child: ChildRun, running: str, label: str) -> None:
+    def settle(self, checker: CheckerRun, running: str, label: str) -> None:
         """Give a status to the checks a checker left without one. The check it was running
         when it crashed takes the blame and the others run again in a fresh checker; after
         a timeout, an import that never finished or a normal end, none run again."""
         missing = self.missing
         if not missing or self.problem:
             return
-        if child.timed_out:
+        if checker.timed_out:
             reason = f"the exercise's time limit of {self.limit:g} s ran out"
             status = Status.TIMEOUT
-        elif child.ended:
-            reason, status = "the check was not run (the test process skipped it)", Status.ERROR
+        elif checker.ended:
+            reason, status = "the check was not run (the checker process skipped it)", Status.ERROR
         else:
-            reason, status = f"the test process {death(child.returncode)}", Status.ERROR
+            reason, status = f"the checker process {death(checker.returncode)}", Status.ERROR
         imported = any(
-            e["event"] == "import" and e["ok"] and e.get("exercise") == self.exercise.name
-            for e in child.events
+            isinstance(e, Imported) and e.ok and e.exercise == self.exercise.name
+            for e in checker.events
         )
         blamed = next((s for s in missing if s.nodeid == running), None)
         if blamed is not None:
             during = "during this check" if imported else f"while importing {label}"
             self.results[blamed.nodeid] = blamed.result(status, f"{reason} {during}")
-        if blamed is None or child.timed_out or child.ended or not imported:
+        if blamed is None or checker.timed_out or checker.ended or not imported:
             cause = reason if imported else f"{reason} while importing {label}"
             for spec in missing:
                 self.results.setdefault(spec.nodeid, spec.result(status, f"not run: {cause}"))
@@ -138,7 +132,7 @@ class Ledger:
 
 
 def death(returncode: int) -> str:
-    """How a child ended, in words: a signal name or an exit code."""
+    """How a checker ended, in words: a signal name or an exit code."""
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name

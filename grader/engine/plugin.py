@@ -15,29 +15,43 @@ import time
 from collections.abc import Generator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
-from grader.checks.helpers.source import stubbed
-from grader.engine import channel
-from grader.engine.checker import Started
-from grader.engine.outcome import Outcome, classify
-from grader.engine.remote import Remote, StudentError, WorkerGone
-from grader.engine.report import Status
-from grader.engine.results import (
+from grader.engine import events
+from grader.engine.checker import Started, exercises_of, read_settings
+from grader.engine.events import (
+    CheckerEnv,
+    CheckFinished,
+    CheckSpec,
+    CheckStarted,
+    Ended,
+    Event,
+    Imported,
+)
+from grader.engine.state import State, move_to, preload, start_worker
+from grader.engine.verdict import (
     OUTCOME,
     OUTPUT,
     TRACEBACK,
+    Outcome,
+    Submission,
+    SubmissionError,
     build_result,
     check_id,
     check_name,
+    classify,
     points,
+    student_traceback,
 )
-from grader.engine.state import Settings, State, exercises_of, move_to, preload, start_worker
-from grader.engine.submission import Submission, SubmissionError, is_timeout
+from grader.exercises import EXERCISES
+from grader.kit.errors import WHERE, StudentError, WorkerGone, is_timeout
+from grader.kit.remote import Remote, ask
+from grader.kit.source import stubbed
+from grader.report import Status
+from grader.worker.wire import GetModule, Reseed
 
 STATE = pytest.StashKey[State]()
 # The fixtures that checks use (device, mnist, trainer, progress, credit) live there.
@@ -46,22 +60,9 @@ pytest_plugins = ("grader.engine.fixtures",)
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("grader")
+    group.addoption("--grader-settings", help="the run's settings, as JSON (grader.settings)")
     group.addoption("--grader-submission", help="folder with the student's files")
-    group.addoption("--grader-results", help="JSON-lines file the results go to")
-    group.addoption("--grader-seed", type=int, default=0)
-    group.addoption("--grader-threads", type=int, default=1)
-    group.addoption("--grader-device", default="cpu")
-    group.addoption("--grader-output-cap", type=int, default=8192)
-    group.addoption("--grader-data-dir", default="", help="MNIST dataset root")
-    group.addoption("--grader-data-problem", default="", help="why MNIST is missing")
-    group.addoption("--grader-select", action="append", default=[], help="check id prefix")
-    group.addoption(
-        "--grader-check-timeout",
-        action="append",
-        default=[],
-        help="NAME=SECONDS: the time limit of each check of exercise NAME",
-    )
-    group.addoption("--grader-memory-mb", type=int, default=0, help="memory limit, for messages")
+    group.addoption("--grader-results", help="JSON-lines file the events go to")
     group.addoption("--grader-key-fd", type=int, default=-1, help="pipe holding the signing key")
 
 
@@ -70,22 +71,14 @@ def pytest_configure(config: pytest.Config) -> None:
     results = config.getoption("--grader-results")
     if not results:
         return
-    device = resolve_device(config.getoption("--grader-device"))
-    settings = Settings(
-        submission=Submission(Path(config.getoption("--grader-submission") or ".").resolve()),
-        results=Path(results),
-        seed=config.getoption("--grader-seed"),
-        threads=config.getoption("--grader-threads"),
-        device=device,
-        output_cap=config.getoption("--grader-output-cap"),
-        data_dir=Path(data_dir) if (data_dir := config.getoption("--grader-data-dir")) else None,
-        data_problem=config.getoption("--grader-data-problem"),
-        memory_mb=config.getoption("--grader-memory-mb") or None,
-    )
-    exercises = exercises_of(config.args)
+    settings_file = config.getoption("--grader-settings")
+    settings = read_settings(Path(settings_file) if settings_file else None)
+    exercises = exercises_of([str(arg) for arg in config.args])
     state = State(
         settings=settings,
-        channel=settings.results.open("a", encoding="utf-8"),
+        submission=Submission(Path(config.getoption("--grader-submission") or ".").resolve()),
+        device=resolve_device(settings.device.value),
+        channel=Path(results).open("a", encoding="utf-8"),  # noqa: SIM115 (the session's)
         exercises=exercises,
     )
     plugins = config.pluginmanager.get_plugins()
@@ -97,10 +90,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = state
     cuda = torch.cuda.is_available()
     isolation = next((w.box.level for w in state.workers.values()), "")
-    emit(
-        config, event="env", torch=torch.__version__, cuda=cuda, device=device, isolation=isolation
-    )
-    if device == "cuda" and not cuda:
+    emit(config, CheckerEnv(torch.__version__, cuda, state.device, isolation))
+    if state.device == "cuda" and not cuda:
         raise pytest.UsageError("--device cuda: torch sees no CUDA device")
 
 
@@ -119,10 +110,10 @@ def resolve_device(requested: str) -> str:
     return requested
 
 
-def emit(config: pytest.Config, **event: Any) -> None:
+def emit(config: pytest.Config, event: Event) -> None:
     state = config.stash.get(STATE, None)
     if state is not None:
-        state.channel.write(channel.encode(state.key, event))
+        state.channel.write(events.encode(state.key, event))
         state.channel.flush()
 
 
@@ -132,13 +123,13 @@ def load_exercise(config: pytest.Config, name: str) -> Remote:
     state = config.stash[STATE]
     cached = state.modules.get(name)
     if cached is None:
-        emit(config, event="import", exercise=name, ok=None)
+        emit(config, Imported(name, None))
     if not isinstance(cached, SubmissionError):
         first = cached is None
         cached = import_in_worker(state, name)
         if first:
             problem = cached.message if isinstance(cached, SubmissionError) else ""
-            emit(config, event="import", exercise=name, ok=not problem, problem=problem)
+            emit(config, Imported(name, not problem, problem))
     if isinstance(cached, SubmissionError):
         state.modules[name] = cached
         raise SubmissionError(cached.status, cached.message) from None
@@ -149,38 +140,42 @@ def load_exercise(config: pytest.Config, name: str) -> Remote:
 def import_in_worker(state: State, name: str) -> Remote | SubmissionError:
     worker = state.workers.get(name) or start_worker(state, name)
     try:
-        worker.request("seed", state.settings.seed)
-        module = worker.ask("module")
+        worker.request(Reseed(state.settings.seed))
+        module = ask(worker, GetModule())
     except StudentError as exc:
         if exc.kind != "import":
             raise
-        return SubmissionError(Status.ERROR, exc.message)
+        return SubmissionError(Status.ERROR, exc.message, exc.traceback)
     except WorkerGone as exc:
-        label = state.settings.submission.label(name)
+        label = state.submission.label(name)
         return SubmissionError(Status.ERROR, f"while importing {label}: {exc}")
     except BaseException as exc:
         if not is_timeout(exc):
             raise
-        label = state.settings.submission.label(name)
+        label = state.submission.label(name)
+        where = str(exc).partition(WHERE)[2]
+        at = f" (it was at {where})" if where else ""
         why = "is there an endless loop at module level?"
-        return SubmissionError(Status.TIMEOUT, f"importing {label} did not finish in time: {why}")
+        message = f"importing {label} did not finish in time{at}: {why}"
+        return SubmissionError(Status.TIMEOUT, message)
     if not isinstance(module, Remote):
         return SubmissionError(Status.ERROR, f"{name}: the worker did not return a module")
     return module
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Give each check its exercise's time limit (--grader-check-timeout), and keep only
-    the checks whose id starts with a --grader-select prefix, if any are given."""
-    limits = dict(value.split("=", 1) for value in config.getoption("--grader-check-timeout"))
+    """Give each check its exercise's time limit (--check-timeout, else the registry's), and
+    keep only the checks whose id starts with a --check prefix, if any are given."""
+    state = config.stash.get(STATE, None)
+    settings = state.settings if state is not None else read_settings(None)
+    limits = {e.name: settings.check_timeout_s or e.check_timeout_s for e in EXERCISES}
     for item in items:
         seconds = limits.get(Path(str(item.path)).stem)
-        if seconds is not None:  # read by pytest-timeout when the check runs
-            item.add_marker(pytest.mark.timeout(float(seconds)))
-    prefixes = tuple(config.getoption("--grader-select"))
-    if not prefixes:
+        if seconds is not None and state is not None:  # read by pytest-timeout in the check
+            item.add_marker(pytest.mark.timeout(seconds))
+    if not settings.select:
         return
-    keep = [item for item in items if check_id(item).startswith(prefixes)]
+    keep = [item for item in items if check_id(item).startswith(settings.select)]
     config.hook.pytest_deselected(items=[item for item in items if item not in keep])
     items[:] = keep
 
@@ -189,11 +184,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     for item in session.items:
         emit(
             session.config,
-            event="check",
-            nodeid=item.nodeid,
-            id=check_id(item),
-            name=check_name(item),
-            points=points(item),
+            CheckSpec(item.nodeid, check_id(item), check_name(item), points(item)),
         )
 
 
@@ -219,13 +210,14 @@ def pytest_runtest_makereport(
     if state is None:
         return report
     if call.excinfo is not None and OUTCOME not in item.stash:
-        item.stash[OUTCOME] = safe_classify(state, call.excinfo.value, call.when)
-        item.stash[TRACEBACK] = report.longreprtext
+        outcome = safe_classify(state, call.excinfo.value, call.when)
+        item.stash[OUTCOME] = outcome
+        item.stash[TRACEBACK] = student_traceback(call.excinfo.value, outcome, report.longreprtext)
     elif call.when == "call" and OUTCOME not in item.stash:
         stub = stubs_used(item, state)
         if stub:
             item.stash[OUTCOME] = stub
-    item.stash[OUTPUT] = report.capstdout + report.capstderr + worker_output(item, state)
+    item.stash[OUTPUT] = worker_output(item, state)  # the checker's own output is the grader's
     return report
 
 
@@ -234,7 +226,7 @@ def pytest_runtest_protocol(
     item: pytest.Item, nextitem: pytest.Item | None
 ) -> Generator[None, object, object]:
     """Time the whole check (setup, call, teardown) and send its result to the parent."""
-    emit(item.config, event="start", nodeid=item.nodeid)
+    emit(item.config, CheckStarted(item.nodeid))
     state = item.config.stash.get(STATE, None)
     name = Path(str(item.path)).stem
     if state is not None and name in state.exercises:
@@ -244,7 +236,7 @@ def pytest_runtest_protocol(
     result = yield
     if state is not None:
         check = build_result(item, state.settings, time.perf_counter() - started)
-        emit(item.config, event="result", nodeid=item.nodeid, result=asdict(check))
+        emit(item.config, CheckFinished(item.nodeid, asdict(check)))
     return result
 
 
@@ -255,8 +247,7 @@ def stubs_used(item: pytest.Item, state: State) -> Outcome | None:
     worker = state.workers.get(Path(str(item.path)).stem)
     if worker is None or not worker.accessed:
         return None
-    path = worker.spec.folder / f"{worker.spec.exercise}.py"
-    names = stubbed(path, worker.accessed)
+    names = stubbed(worker.source_path, worker.accessed)
     if not names:
         return None
     return Outcome(
@@ -267,7 +258,7 @@ def stubs_used(item: pytest.Item, state: State) -> Outcome | None:
 def safe_classify(state: State, exc: BaseException, when: str) -> Outcome:
     """classify, but a failure inside it (say, a submission broke what it uses) is an error."""
     try:
-        return classify(state.settings.submission, exc, when, state.settings.memory_mb)
+        return classify(state.submission, exc, when, state.settings.memory_mb)
     except Exception as failure:
         return Outcome(
             Status.ERROR,
@@ -287,4 +278,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
     for worker in state.workers.values() if state else ():
         worker.close()
-    emit(session.config, event="end", status=int(exitstatus))
+    emit(session.config, Ended(int(exitstatus)))

@@ -14,30 +14,30 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.engine.child import Child, ChildRun, Event, Sandbox, Stop, run_child
-from grader.engine.ledger import CheckSpec, Ledger
-from grader.engine.report import ExerciseResult
-from grader.engine.sandbox import Limits
+from grader.engine.checkers import CheckerProcess, CheckerRun, Stop, run_checker
+from grader.engine.events import (
+    CheckerEnv,
+    CheckFinished,
+    CheckProgress,
+    CheckSpec,
+    CheckStarted,
+    Event,
+    Imported,
+)
+from grader.engine.ledger import Ledger
 from grader.errors import GraderError, Terminated, UsageError
 from grader.exercises import Exercise
+from grader.report import ExerciseResult
+from grader.settings import Device, Settings
 
 
 @dataclass(frozen=True)
-class RunSettings:
-    """Everything a child needs to know, the same for every exercise of one run."""
+class Run:
+    """One submission graded with one set of settings; `stop` is set when grading is
+    interrupted, so that checkers waited on in other threads stop too."""
 
     submission: Path
-    device: str
-    seed: int
-    threads: int
-    output_cap: int
-    timeout_s: float | None = None
-    check_timeout_s: float | None = None
-    data_dir: Path | None = None
-    data_problem: str = ""
-    select: tuple[str, ...] = ()
-    limits: Limits = field(default_factory=Limits)
-    keep_env: tuple[str, ...] = ()
+    settings: Settings
     stop: Stop = field(default_factory=Stop, compare=False)
 
 
@@ -58,39 +58,17 @@ Progress = Callable[[str, int, int, str], None]
 def collect(exercises: Sequence[Exercise], timeout_s: float = 120) -> dict[str, list[CheckSpec]]:
     """List every check of these exercises without importing any student code (--list)."""
     targets = [str(e.check_module) for e in exercises]
-    child = run_child(targets, ["--collect-only"], threads=1, deadline=time.monotonic() + timeout_s)
-    if not child.ended or child.returncode not in (0, 5):
-        raise GraderError(f"collecting the checks failed:\n{child.log}")
+    deadline = time.monotonic() + timeout_s
+    checker = run_checker(
+        targets, Settings(threads=1), deadline=deadline, options=["--collect-only"]
+    )
+    if not checker.ended or checker.returncode not in (0, 5):
+        raise GraderError(f"collecting the checks failed:\n{checker.log}")
     checks: dict[str, list[CheckSpec]] = {e.name: [] for e in exercises}
-    for event in child.events:
-        if event["event"] == "check":
-            spec = CheckSpec.from_event(event)
-            checks[spec.exercise].append(spec)
+    for event in checker.events:
+        if isinstance(event, CheckSpec):
+            checks[event.exercise].append(event)
     return checks
-
-
-def session_options(exercises: Sequence[Exercise], settings: RunSettings) -> list[str]:
-    """The checker's options: run settings, each exercise's check time limit, and MNIST's
-    folder only when an exercise of the session trains on it."""
-    trains = settings.data_dir is not None and any(e.needs_mnist for e in exercises)
-    return [
-        "--grader-seed",
-        str(settings.seed),
-        "--grader-threads",
-        str(settings.threads),
-        "--grader-device",
-        settings.device,
-        "--grader-output-cap",
-        str(settings.output_cap),
-        *(
-            f"--grader-check-timeout={e.name}={settings.check_timeout_s or e.check_timeout_s:g}"
-            for e in exercises
-        ),
-        *(["--grader-data-dir", str(settings.data_dir)] if trains else []),
-        *([f"--grader-data-problem={settings.data_problem}"] if settings.data_problem else []),
-        *(f"--grader-select={prefix}" for prefix in settings.select),
-        f"--grader-memory-mb={settings.limits.memory_mb or 0}",
-    ]
 
 
 def target(exercise: Exercise, spec: CheckSpec) -> str:
@@ -103,15 +81,15 @@ class Session:
     """The ledgers of one run's exercises and what the checkers reported about themselves."""
 
     exercises: tuple[Exercise, ...]
-    settings: RunSettings
+    run: Run
     progress: Progress
     ledgers: dict[str, Ledger] = field(init=False)
-    env: Event = field(default_factory=dict)
+    env: CheckerEnv | None = None
     imports: dict[str, str] = field(default_factory=dict)
     interrupted: str = ""
 
     def __post_init__(self) -> None:
-        limit = self.settings.timeout_s
+        limit = self.run.settings.timeout_s
         self.ledgers = {e.name: Ledger(e, limit or e.timeout_s) for e in self.exercises}
 
     def interrupt(self, signal_name: str) -> None:
@@ -131,14 +109,14 @@ class Session:
 
     def runs(self) -> dict[str, ExerciseRun]:
         """Each exercise's run; those an interruption stopped before they began are left out."""
-        torch_version, device = str(self.env.get("torch", "")), str(self.env.get("device", ""))
+        env = self.env or CheckerEnv("", False, self.run.settings.device.value, "")
         return {
             name: ExerciseRun(
                 ledger.outcome(self.imports.get(name, "")),
-                torch_version,
-                device or self.settings.device,
+                env.torch,
+                env.device,
                 self.interrupted,
-                str(self.env.get("isolation", "")),
+                env.isolation,
             )
             for name, ledger in self.ledgers.items()
             if not (self.interrupted and ledger.begun is None)
@@ -146,16 +124,16 @@ class Session:
 
 
 def run_session(
-    exercises: Sequence[Exercise], settings: RunSettings, progress: Progress
+    exercises: Sequence[Exercise], run: Run, progress: Progress
 ) -> dict[str, ExerciseRun]:
     """Run the exercises' checks in checkers, one after another if need be, until every
     collected check has a status or grading is interrupted."""
-    session = Session(tuple(exercises), settings, progress)
+    session = Session(tuple(exercises), run, progress)
     try:
         while session.open():
             attempt(session)
     except KeyboardInterrupt as exc:
-        settings.stop.set(exc)
+        run.stop.set(exc)
         session.interrupt(exc.signal_name if isinstance(exc, Terminated) else "SIGINT")
     return session.runs()
 
@@ -163,32 +141,30 @@ def run_session(
 def attempt(session: Session) -> None:
     """One checker: run what is left, then settle what it left without a status. The first
     one collects every check before any student code runs."""
-    settings, open_ledgers = session.settings, session.open()
+    run, open_ledgers = session.run, session.open()
     collecting = not any(ledger.collected for ledger in session.ledgers.values())
     watch = Watch(session, collecting, open_ledgers[0])
-    sandbox = Sandbox(settings.limits, settings.keep_env, settings.submission)
-    options = session_options([ledger.exercise for ledger in open_ledgers], settings)
-    child = Child(
-        session.targets(collecting), options, threads=settings.threads, sandbox=sandbox
-    ).wait(watch.deadline, watch.record, settings.stop)
+    checker = CheckerProcess(
+        session.targets(collecting), run.settings, submission=run.submission
+    ).wait(watch.deadline, watch.record, run.stop)
     if collecting:
-        check_collected(session, child)
+        check_collected(session, checker)
         for ledger in session.ledgers.values():
             ledger.collected = True
-    settle(session, watch, child)
+    close_out(session, watch, checker)
 
 
-def settle(session: Session, watch: Watch, child: ChildRun) -> None:
+def close_out(session: Session, watch: Watch, checker: CheckerRun) -> None:
     """The current exercise's ledger settles a crash or a timeout; a checker that ended
     normally settles every ledger (a check it did not run will not run elsewhere)."""
-    label = session.settings.submission.name
+    label = session.run.submission.name
     for ledger in session.ledgers.values():
-        if ledger is watch.current or (child.ended and ledger.missing):
-            ledger.settle(child, watch.running, f"{label}/{ledger.exercise.name}.py")
-    watch.current.forged += child.forged
-    for event in child.events:
-        if event["event"] == "import" and event.get("problem"):
-            session.imports.setdefault(str(event.get("exercise")), str(event["problem"]))
+        if ledger is watch.current or (checker.ended and ledger.missing):
+            ledger.settle(checker, watch.running, f"{label}/{ledger.exercise.name}.py")
+    watch.current.forged += checker.forged
+    for event in checker.events:
+        if isinstance(event, Imported) and event.problem:
+            session.imports.setdefault(event.exercise, event.problem)
 
 
 @dataclass
@@ -225,39 +201,37 @@ class Watch:
         return None
 
     def record(self, event: Event) -> None:
-        kind, ledgers = event["event"], self.session.ledgers
-        if kind == "check" and self.collecting:
-            spec = CheckSpec.from_event(event)
-            if spec.exercise in ledgers:
-                ledgers[spec.exercise].specs.append(spec)
-        elif kind == "env":
-            self.session.env.update(event)
-        elif kind in ("start", "result", "progress") and (found := self.spec(event["nodeid"])):
-            ledger, spec = found
-            self.follow(kind, event, ledger, spec)
+        """The dispatcher: each kind of event the checker sends, and what it changes."""
+        ledgers, cap = self.session.ledgers, self.session.run.settings.output_cap
+        match event:
+            case CheckSpec() if self.collecting and event.exercise in ledgers:
+                ledgers[event.exercise].specs.append(event)
+            case CheckerEnv():
+                self.session.env = event
+            case CheckStarted(nodeid) if found := self.spec(nodeid):
+                self.current, self.running = found[0], nodeid
+                found[0].begin(time.monotonic())
+            case CheckFinished(nodeid, result) if found := self.spec(nodeid):
+                found[0].record(found[1], result, cap)
+                self.report(found[0], "")
+                if not found[0].missing:
+                    self.move_on(found[0])
+            case CheckProgress(nodeid, text) if found := self.spec(nodeid):
+                self.report(found[0], f"{found[1].id}: {text}")
 
-    def follow(self, kind: str, event: Event, ledger: Ledger, spec: CheckSpec) -> None:
-        progress, total = self.session.progress, len(ledger.specs)
-        name = ledger.exercise.name
-        if kind == "start":
-            self.current, self.running = ledger, spec.nodeid
-            ledger.begin(time.monotonic())
-        elif kind == "result":
-            ledger.record(spec, event["result"], self.session.settings.output_cap)
-            progress(name, len(ledger.results), total, "")
-            if not ledger.missing:
-                self.move_on(ledger)
-        else:
-            progress(name, len(ledger.results), total, f"{spec.id}: {event['text']}")
+    def report(self, ledger: Ledger, note: str) -> None:
+        name, total = ledger.exercise.name, len(ledger.specs)
+        self.session.progress(name, len(ledger.results), total, note)
 
 
-def check_collected(session: Session, child: ChildRun) -> None:
+def check_collected(session: Session, checker: CheckerRun) -> None:
     """Stop with a clear error when the first checker could not even list the checks."""
-    if session.settings.device == "cuda" and session.env.get("cuda") is False:
+    env = session.env
+    if session.run.settings.device is Device.CUDA and env is not None and not env.cuda:
         raise UsageError("--device cuda: torch sees no CUDA device here; use --device cpu or auto")
     # pytest exits 5 when it collects nothing; with no check collected, 1 means pytest
     # itself could not run (not installed, a broken plugin), never a failed check
     collected = any(ledger.specs for ledger in session.ledgers.values())
-    if not collected and child.returncode not in (0, 5):
+    if not collected and checker.returncode not in (0, 5):
         names = ", ".join(session.ledgers)
-        raise GraderError(f"collecting the checks of {names} failed:\n{child.log}")
+        raise GraderError(f"collecting the checks of {names} failed:\n{checker.log}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -19,6 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.worker.lifetime import die_with_parent
+
+try:
+    import resource
+except ImportError:  # not on Windows: no rlimits there; the resource watch still applies
+    resource = None  # type: ignore[assignment]
 
 # Variables student code may see: what Python, torch, CUDA and the locale need.
 ALLOWED_ENV = (
@@ -58,7 +62,7 @@ CHECKER_HEADROOM_MB = 2048
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-exercise limits for the child process and everything it starts."""
+    """Per-exercise limits for the checker process and everything it starts."""
 
     memory_mb: int | None = None
     extra_tasks: int = 1024
@@ -81,7 +85,7 @@ def scrubbed_env(keep: Iterable[str], overrides: dict[str, str]) -> dict[str, st
 
 
 def apply_limits(limits: Limits) -> Callable[[], None]:
-    """A preexec function: set the rlimits in the child before it runs Python.
+    """A preexec function: set the rlimits in the checker before it runs Python.
 
     The process limit counts every process and thread of the user, so it is set relative
     to what the user runs now (counted here, before the fork).
@@ -93,22 +97,33 @@ def apply_limits(limits: Limits) -> Callable[[], None]:
     def preexec() -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, set())  # grade blocks some in its threads
         die_with_parent()
-        resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        set_limit("RLIMIT_NPROC", tasks)
+        set_limit("RLIMIT_NOFILE", limits.open_files)
+        set_limit("RLIMIT_CORE", 0)
         if data and limits.memory_mb:
-            size = (limits.memory_mb + CHECKER_HEADROOM_MB) * 2**20
-            resource.setrlimit(resource.RLIMIT_DATA, (size, size))
+            set_limit("RLIMIT_DATA", (limits.memory_mb + CHECKER_HEADROOM_MB) * 2**20)
 
     return preexec
+
+
+def set_limit(name: str, value: int) -> None:
+    """Set one rlimit (soft and hard) where the platform has them; elsewhere do nothing."""
+    if resource is not None:
+        resource.setrlimit(getattr(resource, name), (value, value))
+
+
+def processes() -> list[Path]:
+    """Every process's /proc folder; none where the system has no /proc (macOS)."""
+    try:
+        return [entry for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    except OSError:
+        return []
 
 
 def user_tasks() -> int:
     """Processes and threads this user runs now: RLIMIT_NPROC counts all of them."""
     uid, total = str(os.getuid()), 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for entry in processes():
         with contextlib.suppress(OSError):
             fields = dict(
                 line.split(":", 1)
@@ -121,12 +136,12 @@ def user_tasks() -> int:
 
 
 def marked_processes(token: str) -> list[int]:
-    """Processes whose environment carries this run's marker: the child's descendants,
+    """Processes whose environment carries this run's marker: the checker's descendants,
     including those that left its process group (setsid) or were re-parented."""
     needle = f"{MARKER}={token}".encode()
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+    for entry in processes():
+        if int(entry.name) == os.getpid():
             continue
         with contextlib.suppress(OSError):
             if needle in (entry / "environ").read_bytes().split(b"\0"):
@@ -135,7 +150,7 @@ def marked_processes(token: str) -> list[int]:
 
 
 def kill_all(pgid: int, token: str) -> None:
-    """Kill the child's process group, then every process that still carries the marker."""
+    """Kill the checker's process group, then every process that still carries the marker."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
     for _ in range(3):

@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
-from grader.engine.runner import ExerciseRun, Progress, RunSettings, run_session
+from grader.engine.runner import ExerciseRun, Progress, Run, run_session
 
 if TYPE_CHECKING:
     from grader.exercises import Exercise
@@ -22,36 +22,37 @@ POLL_S = 0.2
 
 
 def run_all(
-    exercises: tuple[Exercise, ...], settings: RunSettings, progress: Progress, jobs: int
+    exercises: tuple[Exercise, ...], run: Run, progress: Progress
 ) -> dict[str, ExerciseRun]:
     """Every exercise's run by name; those an interruption left out are missing."""
+    jobs = run.settings.jobs_or_default
     if jobs <= 1 or len(exercises) <= 1:
-        return run_session(exercises, settings, progress)
-    return run_side_by_side(exercises, settings, serialised(progress), jobs)
+        return run_session(exercises, run, progress)
+    return run_side_by_side(exercises, run, serialised(progress), jobs)
 
 
 def run_side_by_side(
-    exercises: tuple[Exercise, ...], settings: RunSettings, progress: Progress, jobs: int
+    exercises: tuple[Exercise, ...], run: Run, progress: Progress, jobs: int
 ) -> dict[str, ExerciseRun]:
     """`jobs` sessions at once; an interrupt stops them all."""
     runs: dict[str, ExerciseRun] = {}
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="exercise") as pool:
         futures = [
-            pool.submit(run_session, group, settings, progress) for group in dealt(exercises, jobs)
+            pool.submit(run_session, group, run, progress) for group in dealt(exercises, jobs)
         ]
         pending = set(futures)
         while pending:
             try:
                 pending = wait(pending, timeout=POLL_S).not_done
             except KeyboardInterrupt as exc:
-                settings.stop.set(exc)
+                run.stop.set(exc)
                 pending = {future for future in pending if not future.cancel()}
         for future in futures:
             if not future.cancelled():
                 try:
                     runs.update(future.result())
                 except BaseException as exc:
-                    settings.stop.set(exc)  # the other threads stop before this is raised
+                    run.stop.set(exc)  # the other threads stop before this is raised
                     raise
     return runs
 

@@ -5,7 +5,7 @@ SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are blocked in every threa
 received by a watcher thread with
 sigwaitinfo, which tells who sent them. A signal from a process that carries a grading
 run's marker (student code, or anything it started) is ignored; any other one interrupts
-the main thread, which stops the running child, marks what did not run and writes the
+the main thread, which stops the running checker, marks what did not run and writes the
 report. Children get the signals unblocked again before they start (see sandbox).
 """
 

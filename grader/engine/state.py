@@ -7,37 +7,21 @@ exercise runs, and a worker is closed once its exercise is done.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO
 
 import torch
 
-from grader.checks.helpers.training import Prepared
 from grader.data import Mnist, MnistError
 from grader.data import load as load_mnist
-from grader.engine.box import Spec
-from grader.engine.checker import Started
-from grader.engine.remote import Remote, Worker
-from grader.engine.submission import Submission, SubmissionError
+from grader.engine.checker import Started, worker_spec
+from grader.engine.verdict import Submission, SubmissionError
 from grader.engine.watch import CpuShare
+from grader.engine.workers import Worker
 from grader.exercises import trains_on_mnist
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the parent asked for, read once from the command line."""
-
-    submission: Submission
-    results: Path
-    seed: int
-    threads: int
-    device: str
-    output_cap: int
-    data_dir: Path | None
-    data_problem: str
-    memory_mb: int | None
+from grader.kit.remote import Remote
+from grader.kit.training import Prepared
+from grader.settings import Settings
 
 
 @dataclass
@@ -45,6 +29,8 @@ class State:
     """Per-process state, kept on config.stash rather than in module globals."""
 
     settings: Settings
+    submission: Submission
+    device: str  # the device the checks use: `auto` resolved
     channel: IO[str]
     key: bytes = b""
     exercises: list[str] = field(default_factory=list)
@@ -71,12 +57,6 @@ class State:
         return self.prepared[key]
 
 
-def exercises_of(args: list[str]) -> list[str]:
-    """The exercises whose check modules this checker runs (paths under grader/checks)."""
-    names = [Path(arg.split("::", 1)[0]) for arg in args]
-    return list(dict.fromkeys(path.stem for path in names if path.parent.name == "checks"))
-
-
 def trains(state: State, name: str) -> bool:
     """Whether this exercise's checks train on MNIST (and the parent passed it)."""
     return state.settings.data_dir is not None and trains_on_mnist(name)
@@ -86,17 +66,7 @@ def start_worker(state: State, name: str, started: Started | None = None) -> Wor
     """The exercise's worker: the one `python -m grader.engine.checker` started before pytest
     (for the session's first exercise), or one started now, whose torch import overlaps
     the checker's work."""
-    settings = state.settings
-    spec = Spec(
-        folder=settings.submission.folder,
-        exercise=name,
-        problem=settings.submission.problems().get(f"{name}.py", ""),
-        threads=settings.threads,
-        env=dict(os.environ),
-        memory_mb=settings.memory_mb,
-        device=settings.device,
-        trains=trains(state, name),
-    )
+    spec = worker_spec(state.settings, state.submission.folder, name)
     if started is not None and started.launched is not None and started.exercise == name:
         state.workers[name] = Worker(spec, started.launched, started.workdir, state.cpu)
     else:
@@ -122,11 +92,11 @@ def preload(state: State, name: str) -> None:
     MNIST read, and its test split on the device. Only when the session's first exercise
     trains; later ones read it when their first check asks (the mnist fixture)."""
     folder = state.settings.data_dir
-    cuda_missing = state.settings.device == "cuda" and not torch.cuda.is_available()
+    cuda_missing = state.device == "cuda" and not torch.cuda.is_available()
     if folder is None or not trains(state, name) or cuda_missing:
         return
     try:
         state.mnist = load_mnist(folder)
     except MnistError:
         return  # the mnist fixture reads again and reports the problem on each check
-    state.prepare(state.mnist, torch.device(state.settings.device))
+    state.prepare(state.mnist, torch.device(state.device))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 
-from grader.engine.report import Report
 from grader.formats import classroom, gradescope, json_format, junit, markdown, text
+from grader.report import Report
 
 
 class Format(str, enum.Enum):

@@ -11,7 +11,8 @@ import base64
 import json
 from typing import Any
 
-from grader.engine.report import Report, Status
+from grader.report import Report, Status
+from grader.text import cap
 
 
 def whole(value: float) -> float | int:
@@ -48,10 +49,6 @@ PAYLOAD_LIMIT = 60_000
 MESSAGE_CAPS = (1000, 300, 80, 0)
 
 
-def capped(message: str, cap: int) -> str:
-    return message if len(message) <= cap else f"{message[:cap]} [... cut]"
-
-
 def payload(report: Report, message_cap: int = MESSAGE_CAPS[0]) -> dict[str, Any]:
     tests = [
         test_entry(
@@ -60,7 +57,7 @@ def payload(report: Report, message_cap: int = MESSAGE_CAPS[0]) -> dict[str, Any
             c.score,
             c.max_score,
             c.status,
-            capped(c.message, message_cap),
+            cap(c.message, message_cap),
             c.duration_s,
         )
         for c in report.checks()
@@ -77,8 +74,8 @@ def payload(report: Report, message_cap: int = MESSAGE_CAPS[0]) -> dict[str, Any
 def render(report: Report) -> str:
     """base64 of the JSON payload, one line, as the step output `result` must hold it;
     messages are cut shorter until it fits PAYLOAD_LIMIT."""
-    for cap in MESSAGE_CAPS:
-        text = json.dumps(payload(report, cap), separators=(",", ":"))
+    for limit in MESSAGE_CAPS:
+        text = json.dumps(payload(report, limit), separators=(",", ":"))
         encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
         if len(encoded) <= PAYLOAD_LIMIT:
             break

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.engine.report import CheckResult, Report, Status
+from grader.report import CheckResult, Report, Status
 
 
 def test_entry(check: CheckResult) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The JSON score report (the schema lives in grader/report.schema.json)."""
 
-from grader.engine.report import Report, dumps
+from grader.report import Report, dumps
 
 
 def render(report: Report) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from grader.engine.report import CheckResult, ExerciseResult, Report, Status
+from grader.report import CheckResult, ExerciseResult, Report, Status
 
 PROBLEMS = {
     Status.FAILED: "failure",

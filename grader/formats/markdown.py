@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from grader.engine.report import Report, Status
+from grader.report import Report, Status
 
 PUNCTUATION = re.compile(r"([\\`*_\[\]~|])")
 

@@ -9,7 +9,7 @@ from collections import Counter
 
 import click
 
-from grader.engine.report import CheckResult, ExerciseResult, Report, Status
+from grader.report import CheckResult, ExerciseResult, Report, Status
 
 COLOURS = {
     Status.PASSED: "green",
@@ -44,15 +44,30 @@ def exercise_line(exercise: ExerciseResult) -> str:
     return f"  {exercise.name:<12}{styled}   ({', '.join(parts)})  {exercise.duration_s:.1f} s"
 
 
-def check_lines(check: CheckResult, verbose: bool) -> list[str]:
+def check_lines(check: CheckResult, verbose: dict[str, str] | None) -> list[str]:
     tag = click.style(SYMBOLS[check.status], fg=COLOURS[check.status], bold=True)
     head = f"  {tag} {check.id}  [{points(check.score)}/{points(check.max_score)}]"
     lines = [head] + [f"      {line}" for line in check.message.splitlines()]
-    if verbose and check.details.get("traceback"):
-        lines += [f"      | {line}" for line in str(check.details["traceback"]).splitlines()]
-    if verbose and check.output:
-        lines += ["      captured output:"]
-        lines += [f"      > {line}" for line in check.output.splitlines()]
+    return lines + details_lines(check, verbose)
+
+
+def details_lines(check: CheckResult, seen: dict[str, str] | None) -> list[str]:
+    """With -v: where the student's code raised (their own frames) and what it printed,
+    each said once; a check with the same as an earlier one names that one instead."""
+    if seen is None:
+        return []
+    lines = []
+    for label, text, mark in (
+        ("your code raised", str(check.details.get("traceback") or ""), "|"),
+        ("your code printed", check.output, ">"),
+    ):
+        if not text.strip():
+            continue
+        if text in seen:
+            lines.append(f"      {label}: the same as under {seen[text]}")
+            continue
+        seen[text] = check.id
+        lines += [f"      {label}:", *(f"      {mark} {line}" for line in text.splitlines())]
     return lines
 
 
@@ -80,7 +95,7 @@ def shared_problem_lines(exercise: ExerciseResult, lost: list[CheckResult]) -> l
     ]
 
 
-def exercise_problems(exercise: ExerciseResult, verbose: bool) -> list[str]:
+def exercise_problems(exercise: ExerciseResult, verbose: dict[str, str] | None) -> list[str]:
     if not exercise.checks and exercise.problem:
         tag = click.style(SYMBOLS[Status.ERROR], fg=COLOURS[Status.ERROR], bold=True)
         return [f"  {tag} {exercise.name}: {exercise.problem}"]
@@ -88,7 +103,7 @@ def exercise_problems(exercise: ExerciseResult, verbose: bool) -> list[str]:
         c
         for c in exercise.checks
         if (c.score < c.max_score and c.status not in (Status.NOT_ATTEMPTED, Status.SKIPPED))
-        or (verbose and c.status is Status.SKIPPED)
+        or (verbose is not None and c.status is Status.SKIPPED)
     ]
     head = []
     if exercise.problem and not any(exercise.problem in c.message for c in lost):
@@ -97,10 +112,21 @@ def exercise_problems(exercise: ExerciseResult, verbose: bool) -> list[str]:
         head = [f"  {tag} {exercise.name}: {exercise.problem}"]
         lost = [c for c in lost if not c.message or c.message not in exercise.problem]
     same_reason = len({(c.status, c.message) for c in lost}) == 1
-    if same_reason and len(lost) > 3 and not verbose:
-        return head + shared_problem_lines(exercise, lost)
+    if same_reason and len(lost) > 3:
+        return head + shared_problem_lines(exercise, lost) + details_lines(lost[0], verbose)
     lines = [line for c in lost for line in check_lines(c, verbose)]
     return head + lines + not_attempted_lines(exercise)
+
+
+def isolation_lines(isolation: str) -> list[str]:
+    """A plain process is the weakest box (no namespaces, no user id of its own, perhaps
+    no resource limits): fine for a student's own code, to be said for anyone else's."""
+    if isolation != "process":
+        return []
+    return [
+        "Note: student code ran as a plain process (isolation: process); this system offers "
+        "no stronger box. Grade others' code on Linux with bubblewrap (see the README)."
+    ]
 
 
 def render(report: Report, verbose: bool = False) -> str:
@@ -108,10 +134,12 @@ def render(report: Report, verbose: bool = False) -> str:
     lines = [
         f"Grading {report.submission} (device {env.device}, seed {env.seed}, "
         f"torch {env.torch_version}, grader {report.grader_version})",
+        *isolation_lines(env.isolation),
         "",
     ]
     lines += [exercise_line(e) for e in report.exercises]
-    problems = [line for e in report.exercises for line in exercise_problems(e, verbose)]
+    seen: dict[str, str] | None = {} if verbose else None
+    problems = [line for e in report.exercises for line in exercise_problems(e, seen)]
     if problems:
         lines += ["", "What to fix:", *problems]
     total = f"{points(report.score)} / {points(report.max_score)} points ({report.percent:.1f} %)"

@@ -23,11 +23,24 @@ from torch import Tensor
 from grader.worker import probes
 from grader.worker.encode import Objects, encoder
 from grader.worker.load import Failure, Folder, failure
-from grader.worker.wire import NUMPY, Ref, recv, send
+from grader.worker.wire import (
+    NUMPY,
+    Call,
+    GetAttr,
+    GetModule,
+    Iterate,
+    Length,
+    Probe,
+    Ref,
+    Request,
+    Reseed,
+    recv,
+    send,
+)
 
 
 @dataclass
-class Session:
+class Workspace:
     """The worker's state: the student's module, handles, and what probes keep between calls."""
 
     folder: Folder
@@ -73,20 +86,16 @@ def tensor_args(args: Any) -> list[Any]:
     return kept
 
 
-def call(
-    session: Session,
-    target: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    grads: list[Tensor | None],
-) -> dict[str, Any]:
+def call(workspace: Workspace, request: Call) -> dict[str, Any]:
     shared: dict[int, Any] = {}
-    args, kwargs = session.resolve(args, shared), session.resolve(kwargs, shared)
-    for value, grad in zip(args, grads, strict=False):
+    args = workspace.resolve(request.args, shared)
+    kwargs = workspace.resolve(request.kwargs, shared)
+    for value, grad in zip(args, request.grads, strict=False):
         if isinstance(value, Tensor) and grad is not None:
             value.grad = grad
+    target = workspace.objects.get(request.target.id)
     value = target(*args, **kwargs)
-    encode = encoder(session.objects, shared)
+    encode = encoder(workspace.objects, shared)
     after = tensor_args(args)
     return {
         "value": encode(value),
@@ -96,6 +105,51 @@ def call(
     }
 
 
+def get_module(workspace: Workspace, request: GetModule) -> dict[str, Any]:
+    del request
+    return {"value": encoder(workspace.objects, {})(workspace.module)}
+
+
+def reseeded(workspace: Workspace, request: Reseed) -> dict[str, Any]:
+    del workspace
+    reseed(request.seed)
+    return {"value": None}
+
+
+def get_attr(workspace: Workspace, request: GetAttr) -> dict[str, Any]:
+    found = getattr(workspace.objects.get(request.target.id), request.name)
+    return {"value": encoder(workspace.objects, {})(found)}
+
+
+def run_probe(workspace: Workspace, request: Probe) -> dict[str, Any]:
+    function: Callable[..., Any] = probes.PROBES[request.name]
+    shared: dict[int, Any] = {}
+    args = workspace.resolve(request.args, shared)
+    return {"value": encoder(workspace.objects, shared)(function(workspace.data, *args))}
+
+
+def iterate(workspace: Workspace, request: Iterate) -> dict[str, Any]:
+    encode = encoder(workspace.objects, {})
+    target = workspace.objects.get(request.target.id)
+    return {"value": [encode(v) for _, v in zip(range(request.limit), target, strict=False)]}
+
+
+def length(workspace: Workspace, request: Length) -> dict[str, Any]:
+    return {"value": len(workspace.objects.get(request.target.id))}
+
+
+# One handler per request class: the dispatcher, and what mypy checks it against.
+HANDLERS: dict[type[Any], Callable[[Workspace, Any], dict[str, Any]]] = {
+    GetModule: get_module,
+    Reseed: reseeded,
+    GetAttr: get_attr,
+    Call: call,
+    Probe: run_probe,
+    Iterate: iterate,
+    Length: length,
+}
+
+
 def parameter_names(target: Any) -> list[str]:
     try:
         return list(inspect.signature(target).parameters)
@@ -103,35 +157,17 @@ def parameter_names(target: Any) -> list[str]:
         return []
 
 
-def handle(session: Session, request: tuple[Any, ...]) -> dict[str, Any]:
+def handle(workspace: Workspace, request: Request) -> dict[str, Any]:
     """Run one request; student exceptions become a failure answer."""
-    op, *rest = request
-    encode = encoder(session.objects, {})
+    if isinstance(workspace.module, Failure):
+        return {"failure": workspace.module.data()}
+    handler = HANDLERS.get(type(request))
+    if handler is None:
+        return {"failure": Failure("internal", "Request", f"unknown request {request!r}").data()}
     try:
-        if isinstance(session.module, Failure):
-            return {"failure": session.module.data()}
-        if op == "module":
-            return {"value": encode(session.module)}
-        if op == "seed":
-            reseed(rest[0])
-            return {"value": None}
-        if op == "getattr":
-            return {"value": encode(getattr(session.objects.get(rest[0].id), rest[1]))}
-        if op == "call":
-            return call(session, session.objects.get(rest[0].id), *rest[1:])
-        if op == "probe":
-            function: Callable[..., Any] = probes.PROBES[rest[0]]
-            shared: dict[int, Any] = {}
-            args = session.resolve(rest[1], shared)
-            return {"value": encoder(session.objects, shared)(function(session.data, *args))}
-        if op == "iter":
-            target = session.objects.get(rest[0].id)
-            return {"value": [encode(v) for _, v in zip(range(rest[1]), target, strict=False)]}
-        if op == "len":
-            return {"value": len(session.objects.get(rest[0].id))}
-        return {"failure": Failure("internal", "Request", f"unknown request {op!r}").data()}
+        return handler(workspace, request)
     except BaseException as exc:
-        return {"failure": failure(session.folder, exc).data()}
+        return {"failure": failure(workspace.folder, exc).data()}
 
 
 def answer(sock: socket.socket, reply: dict[str, Any]) -> None:
@@ -145,14 +181,14 @@ def answer(sock: socket.socket, reply: dict[str, Any]) -> None:
     send(sock, buffer.getvalue())
 
 
-def serve(sock: socket.socket, session: Session) -> None:
+def serve(sock: socket.socket, workspace: Workspace) -> None:
     """Answer requests until the checker closes the channel. A process the student's code
     forked that comes back here (an exception after os.fork) leaves without a word."""
     while True:
-        if os.getpid() != session.owner:
+        if os.getpid() != workspace.owner:
             os._exit(0)
         request = pickle.loads(recv(sock))
-        reply = handle(session, request)
-        if os.getpid() != session.owner:
+        reply = handle(workspace, request)
+        if os.getpid() != workspace.owner:
             os._exit(0)
         answer(sock, reply)

@@ -1,6 +1,6 @@
 """The grader's training recipes and fast data path, as plain torch.
 
-The checker trains the network it verified (grader/checks/helpers/variants.py) with these:
+The checker trains the network it verified (grader/kit/variants.py) with these:
 MNIST normalised on the device once, served by DataLoaders that slice whole batches of a
 seeded permutation. No student code runs here; they live beside the worker's datasets
 only because they share its loaders.

@@ -1,0 +1,29 @@
+"""The kit check modules are written with: the student's objects as proxies (`remote`),
+what can go wrong (`errors`), assertions, gradient and architecture diagnosis, generated
+inputs, the course's loops and models, and training measured in the checker. Runs in the
+checker only; imports nothing of `grader.engine` (the engine provides the fixtures by name:
+device, mnist, prepared, trainer, progress, credit and student_modules)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from grader.kit.remote import Remote, student_module
+
+
+def exercise_fixture(name: str, changes_inputs: tuple[str, ...] = ()) -> Callable[..., Any]:
+    """A pytest fixture, named after the exercise, that yields the student's module.
+
+    Write `tensors = exercise_fixture("tensors")` in a check module, then take
+    `tensors` as an argument in each check. A call that changes a tensor argument in
+    place fails its check, except for the functions named in `changes_inputs`.
+    """
+
+    @pytest.fixture(name=name)
+    def _fixture(student_modules: Callable[[str], Remote]) -> Iterator[Remote]:
+        yield student_module(student_modules(name), changes_inputs)
+
+    return _fixture
