@@ -12,6 +12,8 @@ from grader import api
 from grader.report import Status
 from tests.conftest import FAST, replace_function, solution_text, validate
 
+pytestmark = pytest.mark.slow  # grades in real subprocesses
+
 ONLY = dataclasses.replace(FAST, only=("autograd",))
 
 

@@ -7,9 +7,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from grader import api
 from grader.report import Report, Status
 from tests.conftest import FAST, replace_function, solution_text, statuses, validate
+
+pytestmark = pytest.mark.slow  # grades in real subprocesses
 
 Write = Callable[[dict[str, str]], Path]
 

@@ -6,9 +6,13 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from grader.engine.checkers import run_checker
 from grader.engine.events import CheckFinished
 from grader.settings import Settings
+
+pytestmark = pytest.mark.slow  # grades in real subprocesses
 
 # A check module whose process lingers after its session: an exit handler that sleeps,
 # then leaves a file behind. The parent must not wait for it.

@@ -28,6 +28,8 @@ from grader.text import MESSAGE_CAP
 from tests.conftest import EXERCISES, FAST, SOLUTIONS, replace_function, solution_text
 from tests.test_templates import unpack_bundle
 
+pytestmark = pytest.mark.slow  # grades in real subprocesses
+
 BIN = str(Path(sys.executable).parent)
 
 

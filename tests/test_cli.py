@@ -18,6 +18,8 @@ from grader.report import load
 from grader.settings import Device, Settings
 from tests.conftest import EXERCISES, ROOT, SOLUTIONS
 
+pytestmark = pytest.mark.slow  # grades in real subprocesses
+
 GRADE = shutil.which("grade") or f"{sys.executable} -m grader"
 
 

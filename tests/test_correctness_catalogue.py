@@ -22,7 +22,7 @@ from grader.report import Status
 from tests.conftest import FAST, SOLUTIONS, replace_function, solution_text, validate
 
 # mlp and lenet build their trainer fixture lazily, but grading them needs MNIST found.
-pytestmark = pytest.mark.usefixtures("mnist_root")
+pytestmark = [pytest.mark.usefixtures("mnist_root"), pytest.mark.slow]
 
 
 def swap(old: str, new: str) -> Callable[[str], str]:

@@ -164,6 +164,7 @@ def test_device_data_normalises_and_loaders_cover_every_sample() -> None:
     assert 0.0 <= accuracy(model, prepared) <= 1.0
 
 
+@pytest.mark.slow
 def test_without_mnist_everything_else_is_graded_and_the_fix_is_said_once(isolated: Path) -> None:
     result = CliRunner().invoke(
         main, [str(SOLUTIONS), "--only", "mlp", "--data-dir", str(isolated / "x"), "--no-download"]

@@ -19,6 +19,8 @@ import pytest
 
 from tests.conftest import EXERCISES, validate_data
 
+pytestmark = pytest.mark.slow  # grades in real subprocesses
+
 FORGER = """
 
 # --- everything below forges what the grader's probes report ---
@@ -116,7 +118,6 @@ def forged(name: str) -> str:
     return source + FORGER + aliases
 
 
-@pytest.mark.slow
 def test_forged_probes_earn_nothing(tmp_path: Path, mnist_root: Path) -> None:
     folder = tmp_path / "submission"
     folder.mkdir()
@@ -172,7 +173,6 @@ class LeNet(nn.Module):
 '''
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("model", [EMPTY, IGNORES_WEIGHTS], ids=["empty", "ignores its weights"])
 def test_a_network_that_is_not_the_claimed_one_earns_no_model_point(
     tmp_path: Path, model: str

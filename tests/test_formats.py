@@ -197,6 +197,7 @@ def test_github_actions_outputs_are_appended(saved: Report, tmp_path: Path) -> N
     assert github.publish(saved, {}, classroom_output=True) == []
 
 
+@pytest.mark.slow
 def test_cli_writes_several_formats_from_one_run(tmp_path: Path) -> None:
     outputs = {f: tmp_path / f"out.{f}" for f in ("json", "junit", "gradescope", "markdown")}
     args = [str(SOLUTIONS), "--only", "tensors", "--format", "classroom"]

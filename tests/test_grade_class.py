@@ -25,6 +25,8 @@ import pytest
 from grader.cohort import entries
 from tests.conftest import SOLUTIONS, solution_text
 
+pytestmark = pytest.mark.slow  # grades in real subprocesses
+
 ROOT = Path(__file__).resolve().parents[1]
 STUBS = ROOT / "exercises"
 COMMAND = [sys.executable, "-m", "grader.cohort"]

@@ -25,6 +25,8 @@ from grader.report import Report, Status, load
 from grader.settings import Settings
 from tests.conftest import EXERCISES, FAST, replace_function, solution_text, statuses, validate
 
+pytestmark = pytest.mark.slow  # grades in real subprocesses
+
 Write = Callable[[dict[str, str]], Path]
 TAG = "987654"  # in the command line of every process the submissions start
 

@@ -12,6 +12,8 @@ import ast
 import os
 from pathlib import Path
 
+import pytest
+
 from grader.engine.box import Spec
 from grader.engine.workers import Worker
 from grader.kit.remote import Remote, ask, probe
@@ -94,6 +96,7 @@ def test_no_import_circles() -> None:
     assert cycles == []
 
 
+@pytest.mark.slow
 def test_a_running_worker_loads_only_the_worker_package() -> None:
     spec = Spec(Job(str(SOLUTIONS.resolve()), "tensors"), dict(os.environ), None)
     worker = Worker(spec)

@@ -14,7 +14,7 @@ from grader.report import Report, Status
 from tests.conftest import FAST, solution_text, validate
 
 # The exercise trains on MNIST, so grading it needs the data (skipped in one line without).
-pytestmark = pytest.mark.usefixtures("mnist_root")
+pytestmark = [pytest.mark.usefixtures("mnist_root"), pytest.mark.slow]
 
 # Everything except the trained-accuracy check, which the solutions run covers.
 ARCHITECTURE = dataclasses.replace(

@@ -13,6 +13,8 @@ from grader.checks.lenet import TARGET, train_and_score
 from grader.kit.cnn import CourseLeNet
 from grader.kit.training import Prepared, Trainer
 
+pytestmark = pytest.mark.slow  # trains LeNet at ten seeds
+
 SEEDS = range(10)
 
 

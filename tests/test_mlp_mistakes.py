@@ -13,7 +13,7 @@ from grader.report import Report, Status
 from tests.conftest import FAST, solution_text, validate
 
 # The exercise trains on MNIST, so grading it needs the data (skipped in one line without).
-pytestmark = pytest.mark.usefixtures("mnist_root")
+pytestmark = [pytest.mark.usefixtures("mnist_root"), pytest.mark.slow]
 
 # Everything but the trained-accuracy checks, which tests/test_mlp_training.py covers.
 FAMILIES = ("data", "log_regression", "mlp", "train_epoch", "evaluate")

@@ -11,7 +11,7 @@ from grader.report import Report
 from tests.conftest import FAST, SOLUTIONS
 
 # The exercise trains on MNIST, so grading it needs the data (skipped in one line without).
-pytestmark = pytest.mark.usefixtures("mnist_root")
+pytestmark = [pytest.mark.usefixtures("mnist_root"), pytest.mark.slow]
 
 ONLY = dataclasses.replace(FAST, only=("mlp",), check_timeout_s=240, timeout_s=600, threads=2)
 

@@ -56,6 +56,8 @@ from tests.test_trusted import (
 )
 from tests.test_trusted import running as trusted_running
 
+pytestmark = pytest.mark.slow  # grades in real subprocesses
+
 TAG = "sealed-7272"
 SEALED = {"sealed+user", "sealed"}
 SCRATCH = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
@@ -149,7 +151,6 @@ THIEF += "".join(
 )
 
 
-@pytest.mark.slow
 def test_a_thief_alone_finds_no_solution_to_copy(tmp_path: Path) -> None:
     graded = grade(tmp_path, stub_then(THIEF))
     if graded.isolation not in SEALED:
@@ -157,7 +158,6 @@ def test_a_thief_alone_finds_no_solution_to_copy(tmp_path: Path) -> None:
     honest_zero(graded)
 
 
-@pytest.mark.slow
 def test_the_thief_does_copy_where_the_worker_sees_the_host(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -170,7 +170,6 @@ def test_the_thief_does_copy_where_the_worker_sees_the_host(
     assert graded.score() == (48.0, 48.0)
 
 
-@pytest.mark.slow
 def test_a_thief_in_a_class_copies_nothing_from_an_honest_classmate(tmp_path: Path) -> None:
     root, out = class_of(tmp_path, thief=stub_then(THIEF), honest=solution_text("tensors"))
     options = ["--only", "tensors", "--workers", "2", "--check-timeout", "10", "--no-download"]
@@ -186,7 +185,6 @@ def test_a_thief_in_a_class_copies_nothing_from_an_honest_classmate(tmp_path: Pa
 # 2. The data folder
 
 
-@pytest.mark.slow
 def test_the_mnist_files_are_out_of_sight(tmp_path: Path, mnist_root: Path) -> None:
     """At import the stub reads every file under the MNIST folder, and, as a control, every
     file of its own folder; make_full prints both counts in its check."""
@@ -236,7 +234,6 @@ def ours(path: Path, own: Path) -> bool:
     return path.name.startswith("pytest-of-") or own.is_relative_to(path)
 
 
-@pytest.mark.slow
 def test_writes_at_import_leave_nothing_behind(tmp_path: Path) -> None:
     """3,000 nested folders in the working folder and in HOME, 100 MB in /dev/shm and in
     /tmp (in a second file once the first passes the worker's file size limit of 64 MB): the
@@ -301,7 +298,6 @@ def test_writes_at_import_leave_nothing_behind(tmp_path: Path) -> None:
 # 4. Memory that no resident set shows
 
 
-@pytest.mark.slow
 def test_memfd_files_count_against_the_memory_limit(tmp_path: Path) -> None:
     body = (
         "import os, time\n"
@@ -338,7 +334,6 @@ def counting(seen: list[int], tag: str = TAG) -> Iterator[None]:
         thread.join()
 
 
-@pytest.mark.slow
 def test_a_busy_tree_leaves_the_classmate_full_marks_and_nothing_running(
     tmp_path: Path,
 ) -> None:
@@ -408,7 +403,6 @@ def worker_side(pid: int) -> bool:
     return box or b"grader.worker" in args
 
 
-@pytest.mark.slow
 def test_a_huge_answer_is_refused_without_the_memory_it_would_take(tmp_path: Path) -> None:
     """element returns 120 MB: that check fails as too large, the rest pass, and the peak
     memory of the grader's processes stays that of its honest twin (the answer is refused
@@ -468,7 +462,6 @@ def venv_problem(prefix: list[str]) -> str:
     return ""
 
 
-@pytest.mark.slow
 def test_unprivileged_grade_is_sealed_and_full_marks(tmp_path: Path) -> None:
     bwrap = shutil.which("bwrap")
     if bwrap is None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import platform
 
+import pytest
 import torch
 
 from grader.engine.runner import collect
 from grader.exercises import EXERCISES as EXERCISE_REGISTRY
 from grader.report import Report, Status
 from tests.conftest import validate
+
+pytestmark = pytest.mark.slow  # grades in real subprocesses
 
 
 def test_solutions_score_full_marks(solutions_report: Report) -> None:

@@ -10,12 +10,15 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
 from grader import exercises
 from grader.template import main
 from tests.conftest import EXERCISES, ROOT, SOLUTIONS
+
+pytestmark = pytest.mark.slow  # grades in real subprocesses
 
 
 def steps(workflow: Path) -> list[dict[str, object]]:

@@ -33,6 +33,8 @@ from tests.conftest import (
     validate_data,
 )
 
+pytestmark = pytest.mark.slow  # grades in real subprocesses
+
 CANARY = "canary-7f3a9c"
 TAG = "attack-5151"
 SECRETS = {"GITHUB_TOKEN": f"ghp_{CANARY}", "ACTIONS_RUNTIME_TOKEN": CANARY, "MY_SECRET": CANARY}

@@ -11,6 +11,8 @@ from grader import api
 from grader.report import Report, Status
 from tests.conftest import FAST, replace_function, solution_text, validate
 
+pytestmark = pytest.mark.slow  # grades in real subprocesses
+
 # function -> (its wrong body, {check id: a phrase its message must contain})
 WRONG = {
     "make_full": (
