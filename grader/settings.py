@@ -175,7 +175,17 @@ class Settings:
             commands=("grade",),
         ),
     )
-    output_cap: int = field(default=8192, metadata=internal(decisive=True))
+    output_cap: int = field(
+        default=8192,
+        metadata=option(
+            "--output-cap",
+            help="Characters of what student code printed kept per check (first and last "
+            "halves, the cut said).",
+            type=click.IntRange(min=100),
+            metavar="CHARS",
+            decisive=False,
+        ),
+    )
     data_problem: str = field(default="", metadata=internal())
 
     def __post_init__(self) -> None:
