@@ -178,3 +178,20 @@ def test_the_seed_reaches_code_that_runs_at_import(tmp_path: Path) -> None:
         seen[seed] = message
         assert message.endswith(f"tensors: {torch.randn(1).item():.6f}"), message
     assert seen[3] != seen[4]
+
+
+def test_verbose_shows_the_students_frames_and_output_once(tmp_path: Path) -> None:
+    """-v shows where the student's code raised (their file, line and code, none of the
+    grader's frames) and what it printed, once however many checks lost for that cause."""
+    source = (SOLUTIONS / "tensors.py").read_text(encoding="utf-8")
+    (tmp_path / "tensors.py").write_text(
+        source + "\n\nprint('loading my tensors')\nraise ValueError('my mistake')\n"
+    )
+    code, out, _ = run_cli(str(tmp_path), "--only", "tensors", "-v")
+    assert code == 0
+    assert "your code raised:" in out and out.count("your code raised:") == 1
+    assert f'File "{tmp_path.name}/tensors.py", line' in out
+    assert "raise ValueError('my mistake')" in out
+    assert out.count("loading my tensors") == 1, out
+    for grader_frame in ("_pytest", "pluggy", "grader/engine", "grader/worker"):
+        assert grader_frame not in out, grader_frame

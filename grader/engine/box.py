@@ -198,6 +198,7 @@ class Launched:
     proc: subprocess.Popen[bytes] | None = None
     ready: bool = False  # its first frame came: student code may run in it from then on
     uid: int | None = None  # its own user id, where the box gives it one
+    checks: int = 0  # checks begun on it: its output before the first is its import's
 
 
 def launch(spec: Spec, box: Box, workdir: Path) -> Launched:

@@ -132,7 +132,7 @@ def load_exercise(config: pytest.Config, name: str) -> Remote:
             emit(config, Imported(name, not problem, problem))
     if isinstance(cached, SubmissionError):
         state.modules[name] = cached
-        raise SubmissionError(cached.status, cached.message) from None
+        raise SubmissionError(cached.status, cached.message, cached.traceback) from None
     state.modules[name] = cached
     return cached
 

@@ -192,10 +192,13 @@ class Worker:
             remove_tree(self.workdir)
 
     def mark_output(self) -> None:
-        """A new check starts: collect what the worker prints, and the names it uses."""
+        """A new check starts: collect what the worker prints, and the names it uses. What
+        a fresh worker printed while importing the submission goes to its first check."""
         self.accessed = set()
-        if self.current is not None:
+        if self.current is not None and self.current.checks:
             self.current.output.mark()
+        if self.current is not None:
+            self.current.checks += 1
 
     def output_text(self) -> str:
         """What the worker printed since the mark: first and last parts, the cut said."""

@@ -76,7 +76,11 @@ def innermost_file(tb: TracebackType | None) -> str:
 
 def student_text(folder: Folder, exc: BaseException) -> str:
     """The traceback, student frames only, as a student reads it."""
-    lines = traceback.format_list(folder.frames(exc.__traceback__))
+    frames = [
+        traceback.FrameSummary(folder.label(f.filename), f.lineno, f.name, line=f.line)
+        for f in folder.frames(exc.__traceback__)
+    ]
+    lines = traceback.format_list(frames)
     return "".join(lines) + describe(exc)
 
 
@@ -102,10 +106,22 @@ def import_failure(folder: Folder, label: str, exc: BaseException) -> Failure:
     if isinstance(exc, SyntaxError):
         file = folder.label(exc.filename) if exc.filename else label
         message = f"{type(exc).__name__} in {file}, line {exc.lineno}: {exc.msg}"
-        return Failure("import", type(exc).__name__, message)
+        return Failure("import", type(exc).__name__, message, "", syntax_text(exc, file))
     place = folder.where(exc.__traceback__) or label
     message = f"{describe(exc)} while importing {label} ({place})"
     return Failure("import", type(exc).__name__, message, place, student_text(folder, exc))
+
+
+def syntax_text(exc: SyntaxError, file: str) -> str:
+    """The offending line with a caret under it, as Python shows a SyntaxError."""
+    lines = [f'  File "{file}", line {exc.lineno}']
+    if exc.text:
+        code = exc.text.rstrip("\n")
+        indent = len(code) - len(code.lstrip())
+        lines.append(f"    {code.strip()}")
+        if exc.offset:
+            lines.append("    " + " " * max(exc.offset - 1 - indent, 0) + "^")
+    return "\n".join([*lines, f"{type(exc).__name__}: {exc.msg}"])
 
 
 def import_exercise(folder: Folder, name: str, problem: str) -> ModuleType | Failure:
