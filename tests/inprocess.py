@@ -35,10 +35,10 @@ from grader.worker.wire import GetModule, Request
 class InProcessWorker:
     """A `Connection` that serves requests in this process (grader/kit/remote.py)."""
 
-    def __init__(self, folder: Path, exercise: str) -> None:
+    def __init__(self, folder: Path, exercise: str, seed: int = 0) -> None:
         self.folder, self.exercise = folder.resolve(), exercise
         self.accessed: set[str] = set()
-        reseed(0)
+        reseed(seed)
         module = import_exercise(Folder(self.folder), exercise, "")
         sys.modules.pop(exercise, None)
         self.workspace = Workspace(Folder(self.folder), module, os.getpid())
@@ -66,14 +66,21 @@ class InProcess:
     """A pytest plugin giving the checks the fixtures the engine gives them, and keeping
     each check's verdict as `classify` states it."""
 
-    def __init__(self, folder: Path, exercise: str) -> None:
-        self.folder, self.exercise = folder, exercise
+    def __init__(
+        self, folder: Path, exercise: str, prefixes: tuple[str, ...] = (), seed: int = 0
+    ) -> None:
+        self.folder, self.exercise, self.prefixes, self.seed = folder, exercise, prefixes, seed
         self.verdicts: dict[str, Verdict] = {}
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Only the checks whose id starts with one of `prefixes`, when given."""
+        if self.prefixes:
+            items[:] = [item for item in items if check_id(item).startswith(self.prefixes)]
 
     @pytest.fixture
     def student_modules(self) -> Callable[[str], Remote]:
         def load(name: str) -> Remote:
-            module = ask(InProcessWorker(self.folder, name), GetModule())
+            module = ask(InProcessWorker(self.folder, name, self.seed), GetModule())
             assert isinstance(module, Remote)
             return module
 
@@ -93,9 +100,9 @@ class InProcess:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        random.seed(0)
-        np.random.seed(0)
-        torch.manual_seed(0)
+        random.seed(self.seed)
+        np.random.seed(self.seed)
+        torch.manual_seed(self.seed)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -111,10 +118,17 @@ class InProcess:
         return report
 
 
-def check(folder: Path, exercise: str, select: str = "") -> dict[str, Verdict]:
-    """Every check of `exercise` (or those whose id starts with `select`) on the file in
-    `folder`, run in this process: check id -> verdict."""
-    plugin = InProcess(folder, exercise)
+def check(
+    folder: Path,
+    exercise: str,
+    select: str = "",
+    prefixes: tuple[str, ...] = (),
+    seed: int = 0,
+) -> dict[str, Verdict]:
+    """The checks of `exercise` on the file in `folder`, run in this process: all, those
+    that the -k expression `select` names, or those whose id starts with one of
+    `prefixes`, at `seed`; check id -> verdict."""
+    plugin = InProcess(folder, exercise, prefixes, seed)
     args = [str(CHECKS_DIR / f"{exercise}.py"), "-p", "no:cacheprovider", "--noconftest"]
     args += ["--assert=plain", "-o", "addopts=", "--capture=no", "-p", "no:terminal"]
     if select:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from grader import api
 from grader.report import Status
-from tests.conftest import FAST, replace_function, solution_text, validate
+from tests.conftest import replace_function, solution_text
+from tests.inprocess import check
 
-pytestmark = pytest.mark.slow  # grades in real subprocesses
-
-ONLY = dataclasses.replace(FAST, only=("autograd",))
+pytestmark = pytest.mark.slow  # each mistake runs every autograd check
 
 
 def replace_method(source: str, old: str, new: str) -> str:
@@ -96,15 +93,17 @@ MISTAKES: dict[str, tuple[Callable[[str], str], dict[str, str]]] = {
 
 
 @pytest.mark.parametrize("mistake", list(MISTAKES))
-def test_mistake_loses_exactly_its_checks(
-    mistake: str, write_submission: Callable[[dict[str, str]], Path]
-) -> None:
+def test_mistake_loses_exactly_its_checks(mistake: str, tmp_path: Path) -> None:
+    """The real checks in this process (tests/inprocess.py)."""
     make, losses = MISTAKES[mistake]
-    folder = write_submission({"autograd.py": make(solution_text("autograd"))})
-    report = api.grade(folder, ONLY)
-    validate(report)
-    lost = {c.id.removeprefix("autograd."): c for c in report.checks() if c.score < c.max_score}
-    assert set(lost) == set(losses), {k: c.message for k, c in lost.items()}
+    (tmp_path / "autograd.py").write_text(make(solution_text("autograd")), encoding="utf-8")
+    verdicts = check(tmp_path, "autograd")
+    lost = {
+        v.id.removeprefix("autograd."): v
+        for v in verdicts.values()
+        if v.status is not Status.PASSED
+    }
+    assert set(lost) == set(losses), {k: v.message for k, v in lost.items()}
     for check_id, phrase in losses.items():
         assert lost[check_id].status is Status.FAILED, lost[check_id].message
         assert phrase in lost[check_id].message, lost[check_id].message

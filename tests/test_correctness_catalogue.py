@@ -1,11 +1,11 @@
 """The mistake catalogue of issue 11: correct code in other styles keeps every point, and
 each plausible mistake loses exactly its own checks, with words that name the fault.
 
-Each case edits the course's solution, writes it as a submission and grades it for real
-(child process, real DataLoaders, real torchinfo); the trained-accuracy checks are left
-out (tests/test_mlp_training.py and tests/test_lenet.py cover them). Cases run at
-different seeds, and the seed-sensitive ones at five, because a verdict must not depend
-on --seed.
+Each case edits the course's solution and runs the real checks on it in this process
+(tests/inprocess.py: real DataLoaders, real torchinfo, the worker's own dispatcher); the
+trained-accuracy checks are left out (tests/test_mlp_training.py and tests/test_lenet.py
+cover them), and the process boundary is tested elsewhere. Cases run at different seeds,
+and the seed-sensitive ones at five, because a verdict must not depend on --seed.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import api
 from grader.adequacy.corpus import UNTRAINED
 from grader.report import Status
-from tests.conftest import FAST, SOLUTIONS, replace_function, solution_text, validate
+from tests.conftest import SOLUTIONS, replace_function, solution_text
+from tests.inprocess import check
 
 # mlp and lenet build their trainer fixture lazily, but grading them needs MNIST found.
 pytestmark = [pytest.mark.usefixtures("mnist_root"), pytest.mark.slow]
@@ -388,23 +388,20 @@ MISTAKES = {
 }
 
 
-def grade_case(case: Case, seed: int, write: Callable[[dict[str, str]], Path]) -> dict[str, str]:
-    """Grade the edited solution at `seed`; {check id: message} of the checks that lost."""
-    source = case.make(solution_text(case.exercise))
-    options = dataclasses.replace(
-        FAST,
-        only=(case.exercise,),
-        select=UNTRAINED[case.exercise],
-        seed=seed,
-        check_timeout_s=60,
-    )
-    report = api.grade(write({f"{case.exercise}.py": source}), options)
-    validate(report)
-    assert report.max_score > 0
-    errors = [c for c in report.checks() if c.status is Status.ERROR]
-    assert not errors, [c.message for c in errors]
+def grade_case(case: Case, seed: int, folder: Path) -> dict[str, str]:
+    """The edited solution's checks at `seed`; {check id: message} of the checks that lost."""
+    folder.mkdir()
+    (folder / f"{case.exercise}.py").write_text(case.make(solution_text(case.exercise)))
+    verdicts = check(folder, case.exercise, prefixes=UNTRAINED[case.exercise], seed=seed)
+    assert verdicts
+    errors = [v for v in verdicts.values() if v.status is Status.ERROR]
+    assert not errors, [v.message for v in errors]
     prefix = f"{case.exercise}."
-    return {c.id.removeprefix(prefix): c.message for c in report.checks() if c.score < c.max_score}
+    return {
+        v.id.removeprefix(prefix): v.message
+        for v in verdicts.values()
+        if v.status is not Status.PASSED
+    }
 
 
 def seeded(cases: dict[str, Case]) -> list[tuple[str, int]]:
@@ -412,34 +409,23 @@ def seeded(cases: dict[str, Case]) -> list[tuple[str, int]]:
 
 
 @pytest.mark.parametrize(("style", "seed"), seeded(CORRECT_STYLES))
-def test_correct_style_keeps_every_point(
-    style: str, seed: int, write_submission: Callable[[dict[str, str]], Path]
-) -> None:
-    assert grade_case(CORRECT_STYLES[style], seed, write_submission) == {}
+def test_correct_style_keeps_every_point(style: str, seed: int, tmp_path: Path) -> None:
+    assert grade_case(CORRECT_STYLES[style], seed, tmp_path / "submission") == {}
 
 
 @pytest.mark.parametrize(("mistake", "seed"), seeded(MISTAKES))
-def test_mistake_loses_exactly_its_checks(
-    mistake: str, seed: int, write_submission: Callable[[dict[str, str]], Path]
-) -> None:
+def test_mistake_loses_exactly_its_checks(mistake: str, seed: int, tmp_path: Path) -> None:
     case = MISTAKES[mistake]
-    lost = grade_case(case, seed, write_submission)
+    lost = grade_case(case, seed, tmp_path / "submission")
     assert set(lost) == set(case.lost), lost
     for check_id, phrase in case.lost.items():
         assert phrase in lost[check_id], lost[check_id]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_solutions_keep_every_point_at_other_seeds(seed: int) -> None:
+@pytest.mark.parametrize("exercise", list(UNTRAINED))
+def test_solutions_keep_every_point_at_other_seeds(exercise: str, seed: int) -> None:
     """The course's solutions at seeds other than the default (training left out)."""
-    options = dataclasses.replace(
-        FAST,
-        only=tuple(UNTRAINED),
-        select=(*(f for families in UNTRAINED.values() for f in families), "tensors", "autograd"),
-        seed=seed,
-        check_timeout_s=60,
-    )
-    report = api.grade(SOLUTIONS, options)
-    validate(report)
-    lost = {c.id: c.message for c in report.checks() if c.score < c.max_score}
-    assert not lost and report.max_score == 126 - 3 - 4 - 5, lost
+    verdicts = check(SOLUTIONS, exercise, prefixes=UNTRAINED[exercise], seed=seed)
+    lost = {v.id: v.message for v in verdicts.values() if v.status is not Status.PASSED}
+    assert verdicts and not lost, lost

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,9 +14,11 @@ from grader.checks.lenet import TARGET, train_and_score
 from grader.kit.cnn import CourseLeNet
 from grader.kit.training import Prepared, Trainer
 
-pytestmark = pytest.mark.slow  # trains LeNet at ten seeds
+pytestmark = pytest.mark.slow  # trains LeNet at several seeds
 
-SEEDS = range(10)
+# Three seeds in the suite; GRADER_RECIPE_SEEDS=10 pytest tests/test_lenet_recipe.py tries
+# seeds 0 to 9, as the README reports.
+SEEDS = range(int(os.environ.get("GRADER_RECIPE_SEEDS", "3")))
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +29,7 @@ def prepared(mnist_root: Path) -> Prepared:
 def test_course_lenet_reaches_98_percent_at_every_seed(
     prepared: Prepared, record_property: Callable[[str, object], None]
 ) -> None:
-    """The check's exact training (train_and_score) of the course's LeNet, seeds 0 to 9,
+    """The check's exact training (train_and_score) of the course's LeNet at each seed,
     with the spread recorded."""
     credits: list[tuple[float, str]] = []
     runs = []

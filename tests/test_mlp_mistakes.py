@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from grader import api
-from grader.report import Report, Status
-from tests.conftest import FAST, solution_text, validate
+from grader.report import Status
+from tests.conftest import solution_text
+from tests.inprocess import check
 
-# The exercise trains on MNIST, so grading it needs the data (skipped in one line without).
-pytestmark = [pytest.mark.usefixtures("mnist_root"), pytest.mark.slow]
+pytestmark = pytest.mark.slow  # each mistake runs most mlp checks
 
 # Everything but the trained-accuracy checks, which tests/test_mlp_training.py covers.
 FAMILIES = ("data", "log_regression", "mlp", "train_epoch", "evaluate")
-ONLY = dataclasses.replace(
-    FAST, only=("mlp",), select=tuple(f"mlp.{f}" for f in FAMILIES), check_timeout_s=60
-)
 
 
 def swap(old: str, new: str) -> Callable[[str], str]:
@@ -88,21 +83,21 @@ def with_batchsize(make: Callable[[str], str]) -> Callable[[str], str]:
     return lambda source: make(source).replace("\nMEAN, STD", "\nBATCHSIZE = 64\nMEAN, STD", 1)
 
 
-def lost_checks(report: Report) -> dict[str, str]:
-    return {c.id.removeprefix("mlp."): c.message for c in report.checks() if c.score < c.max_score}
-
-
 @pytest.mark.parametrize("mistake", list(MISTAKES))
-def test_mistake_loses_its_checks(
-    mistake: str, write_submission: Callable[[dict[str, str]], Path]
-) -> None:
+def test_mistake_loses_its_checks(mistake: str, tmp_path: Path) -> None:
+    """The real checks in this process (tests/inprocess.py); the process boundary is
+    tested elsewhere."""
     make, losses = MISTAKES[mistake]
     make = with_batchsize(make)
-    report = api.grade(write_submission({"mlp.py": make(solution_text("mlp"))}), ONLY)
-    validate(report)
-    lost = lost_checks(report)
+    (tmp_path / "mlp.py").write_text(make(solution_text("mlp")), encoding="utf-8")
+    verdicts = check(tmp_path, "mlp", prefixes=tuple(f"mlp.{f}" for f in FAMILIES))
+    lost = {
+        v.id.removeprefix("mlp."): v.message
+        for v in verdicts.values()
+        if v.status is not Status.PASSED
+    }
     assert set(lost) == set(losses), lost
     for check_id, phrase in losses.items():
         assert phrase in lost[check_id], lost[check_id]
-    statuses = {c.status for c in report.checks()}
+    statuses = {v.status for v in verdicts.values()}
     assert Status.ERROR not in statuses, lost

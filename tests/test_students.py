@@ -3,15 +3,18 @@ does not use, keep every point; wrong files, each the solution with one plausibl
 lose points, with a message that names the function their docstring says is wrong.
 
 The whole corpus is graded by `python -m grader.adequacy --corpus tests/students` (its log
-is in benchmarks/logs/). Here every correct file and a fixed sample of wrong ones are graded
-in-process, with the trained-accuracy checks left out (tests/test_mlp_training.py and
-tests/test_lenet.py grade those).
+is in benchmarks/logs/). Here the real checks run in this process
+(tests/inprocess.py), with the trained-accuracy checks left out (tests/test_mlp_training.py
+and tests/test_lenet.py grade those): every correct file, and a sample of wrong ones, which
+the real `grade` (the checker and its boxed worker) must judge alike. tests/golden/ keeps
+the messages of more wrong files, in the fast tier.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from grader import api
 from grader.adequacy.corpus import UNTRAINED
 from grader.report import Status
 from tests.conftest import FAST, validate
+from tests.inprocess import check
 
 pytestmark = [pytest.mark.usefixtures("mnist_root"), pytest.mark.slow]
 
@@ -52,7 +56,8 @@ def first_line(path: Path) -> str:
 
 
 def grade_file(path: Path, write: Callable[[dict[str, str]], Path]) -> dict[str, str]:
-    """Grade `path` as its exercise's file; {check id: message} of the checks that lost."""
+    """Grade `path` as its exercise's file with `grade`; {check id: message} of the checks
+    that lost."""
     exercise = exercise_of(path)
     options = dataclasses.replace(
         FAST, only=(exercise,), select=UNTRAINED[exercise], check_timeout_s=60
@@ -61,6 +66,16 @@ def grade_file(path: Path, write: Callable[[dict[str, str]], Path]) -> dict[str,
     validate(report)
     assert report.max_score > 0
     return {c.id: c.message for c in report.checks() if c.score < c.max_score}
+
+
+def check_file(path: Path, folder: Path) -> dict[str, str]:
+    """The checks on `path` in this process; {check id: message} of the checks that lost."""
+    exercise = exercise_of(path)
+    folder.mkdir()
+    shutil.copy(path, folder / f"{exercise}.py")
+    verdicts = check(folder, exercise, prefixes=UNTRAINED[exercise])
+    assert verdicts
+    return {v.id: v.message for v in verdicts.values() if v.status is not Status.PASSED}
 
 
 def test_corpus_is_complete() -> None:
@@ -75,20 +90,20 @@ def test_corpus_is_complete() -> None:
 
 
 @pytest.mark.parametrize("path", files("correct"), ids=lambda p: p.stem)
-def test_correct_file_keeps_every_point(
-    path: Path, write_submission: Callable[[dict[str, str]], Path]
-) -> None:
-    assert grade_file(path, write_submission) == {}
+def test_correct_file_keeps_every_point(path: Path, tmp_path: Path) -> None:
+    assert check_file(path, tmp_path / "submission") == {}
 
 
 @pytest.mark.parametrize("name", SAMPLE)
-def test_wrong_file_loses_points_on_its_function(
-    name: str, write_submission: Callable[[dict[str, str]], Path]
+def test_grade_agrees_and_names_the_function(
+    name: str, write_submission: Callable[[dict[str, str]], Path], tmp_path: Path
 ) -> None:
+    """The real `grade` loses the same checks, with a message naming the function."""
     path = CORPUS / "wrong" / name
     function = first_line(path).split(": ")[1]
     lost = grade_file(path, write_submission)
     assert lost, f"{name} kept every point"
+    assert set(lost) == set(check_file(path, tmp_path / "in-process"))
     owner = function.split(".")[0]
     assert any(owner in message for message in lost.values()), lost
 
