@@ -178,7 +178,7 @@ def test_a_huge_message_is_cut_to_fit_one_environment_variable() -> None:
     encoded = classroom.render(report_with("x" * 300_000)).strip()
     assert len(encoded) <= classroom.PAYLOAD_LIMIT
     tests = json.loads(base64.b64decode(encoded))["tests"]
-    assert len(tests) == 200 and all(t["message"].endswith("[... cut]") for t in tests)
+    assert len(tests) == 200 and all("characters cut ...]" in t["message"] for t in tests)
 
 
 def test_junit_with_control_characters_parses_strictly() -> None:

@@ -330,7 +330,7 @@ def test_one_worker_per_exercise_started_before_the_checks(tmp_path: Path) -> No
         "import time\nif not globals().get('slept'):\n    globals()['slept'] = True\n"
         "    time.sleep(3)\nreturn A[i, j]"
     )
-    folder = tmp_path / "submission"
+    folder = tmp_path / f"one-worker-{TAG}"  # a name no other test's submission has
     folder.mkdir()
     (folder / "tensors.py").write_text(replace_function(solution_text("tensors"), "element", body))
     command = [sys.executable, "-m", "grader", str(folder), "--only", "tensors", "--no-download"]
@@ -353,7 +353,8 @@ def worker_processes(folder: str) -> list[int]:
         except OSError:
             continue
         python = Path(args[0].decode()).name.startswith("python")
-        ours = any(a.endswith(f"/{folder}".encode()) for a in args)
+        jobs = [json.loads(a.removeprefix(b"--job=")) for a in args if a.startswith(b"--job=")]
+        ours = any(job["folder"].endswith(f"/{folder}") for job in jobs)
         if b"grader.worker" in args and python and ours:
             found.append(int(entry.name))
     return found

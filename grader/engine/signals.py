@@ -58,6 +58,9 @@ def guarded() -> Iterator[list[int]]:
     pids of student processes whose signals were ignored."""
     ignored: list[int] = []
     previous = {signum: signal.signal(signum, raise_terminated) for signum in TERMINATING}
+    # Python leaves SIGINT ignored when grade was started with it ignored (a background job
+    # of a script): Ctrl-C and `kill -INT` must stop grading cleanly however it started.
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED | {STOP})
     watcher = threading.Thread(target=watch, args=(ignored,), daemon=True, name="signals")
     watcher.start()
