@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +16,9 @@ from grader.engine.checker import worker_spec
 from grader.engine.checkers import CheckerRun
 from grader.engine.events import CheckFinished, CheckSpec, CheckStarted, Ended, Imported
 from grader.engine.ledger import Ledger, trusted
+from grader.engine.signals import TERMINATING
 from grader.engine.verdict import Submission, SubmissionError, classify, timeout_message
+from grader.errors import exit_code, terminated_by
 from grader.exercises import EXERCISES
 from grader.kit.errors import FAIL_EXCEPTION, WHERE, GraderFault, StudentError, WorkerGone
 from grader.report import Status
@@ -218,3 +221,16 @@ def test_the_worker_is_started_with_its_seed() -> None:
     """The seed is in the worker's job, set before the import (tests/test_cli.py runs it)."""
     spec = worker_spec(Settings(seed=11, device=Device.CPU), SOLUTIONS, "tensors")
     assert (spec.job.seed, spec.job.device, spec.job.exercise) == (11, "cpu", "tensors")
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129), ("SIGQUIT", 131), ("SIGUSR2", 140)],
+)
+def test_each_stopping_signal_has_its_exit_code_and_exception(name: str, code: int) -> None:
+    """tests/test_hostile.py sends three of them to a real `grade`; every one maps here."""
+    assert exit_code(name) == code
+    if name != "SIGINT":
+        number = getattr(signal, name)
+        assert number in TERMINATING
+        assert terminated_by(number).signal_name == name
