@@ -14,6 +14,7 @@ import os
 import pickle
 import random
 import sys
+import tempfile
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,5 +134,11 @@ def check(
     args += ["--assert=plain", "-o", "addopts=", "--capture=no", "-p", "no:terminal"]
     if select:
         args += ["-k", select]
-    pytest.main(args, plugins=[plugin])
+    before = Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="inprocess-") as scratch:
+        os.chdir(scratch)  # what student code writes (a saved tensor) lands there, as in a worker
+        try:
+            pytest.main(args, plugins=[plugin])
+        finally:
+            os.chdir(before)
     return plugin.verdicts

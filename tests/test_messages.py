@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from grader.report import Status
-from tests.conftest import EXERCISES, SOLUTIONS
+from tests.conftest import EXERCISES, ROOT, SOLUTIONS
 from tests.inprocess import check
 
 HERE = Path(__file__).parent
@@ -68,7 +68,10 @@ def test_messages_match_their_golden_file(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("exercise", ["tensors", "autograd"])
 def test_solutions_pass_and_stubs_are_not_attempted(exercise: str) -> None:
+    """Also: what student code writes (tensors.save_and_load) stays out of the checkout."""
+    before = set(ROOT.iterdir())
     solved = check(SOLUTIONS, exercise)
+    assert set(ROOT.iterdir()) - before == set()
     assert solved and all(v.status is Status.PASSED for v in solved.values()), [
         v for v in solved.values() if v.status is not Status.PASSED
     ]
