@@ -21,6 +21,11 @@ from grader.exercises import Exercise, select
 from grader.report import Environment, ExerciseResult, Report
 from grader.settings import Device, Settings
 
+# The name the settings had before they were one object for every process; `api.Device`
+# is imported above. Both kept for scripts that use them.
+Options = Settings
+__all__ = ["Device", "Options", "Settings", "grade"]
+
 
 def check_submission(path: Path) -> Path:
     if not path.exists():

@@ -187,7 +187,7 @@ def test_a_timeout_says_where_the_code_was() -> None:
     outcome = classify(Submission(SOLUTIONS), exc, "call")
     assert outcome.status is Status.TIMEOUT
     assert outcome.message == timeout_message(str(exc))
-    assert "within its limit of 3 s; your code was at sub/t.py, line 9, in f" in outcome.message
+    assert "in time (its limit is 3 s); your code was at sub/t.py, line 9, in f" in outcome.message
 
 
 # The worker's dispatcher, on the reference module, in this process

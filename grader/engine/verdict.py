@@ -103,10 +103,12 @@ def timeout_message(text: str) -> str:
     """pytest-timeout's 'Timeout (>3.0s) from pytest-timeout.', plus where the worker was
     (grader/engine/workers.py), in a student's words."""
     limit = re.match(r"Timeout \(>([\d.]+)s\)", text)
-    seconds = f" within its limit of {float(limit[1]):g} s" if limit else " in time"
+    seconds = f" (its limit is {float(limit[1]):g} s)" if limit else ""
     where = text.partition(WHERE)[2]
     place = f"; your code was at {where} when time ran out" if where else ""
-    return f"the check did not finish{seconds}{place} (an endless loop, or far too much work?)"
+    return (
+        f"the check did not finish in time{seconds}{place}: an endless loop, or far too much work?"
+    )
 
 
 def from_worker(submission: Submission, exc: StudentError, memory_mb: int | None) -> Outcome:
