@@ -113,7 +113,7 @@ def test_resume_after_a_stop_grades_each_submission_exactly_once(
 ) -> None:
     """Killed (nothing can run after it) or interrupted (the running `grade` stops too and
     its partial report must not count): the rerun grades exactly what is missing."""
-    root, out = class_folder(tmp_path, 4), tmp_path / "out"
+    root, out = class_folder(tmp_path, 5), tmp_path / "out"
     args = [*COMMAND, root, "--out", out, "--only", "tensors", "--workers", "1"]
     first = subprocess.Popen(
         list(map(str, args)),
@@ -129,16 +129,16 @@ def test_resume_after_a_stop_grades_each_submission_exactly_once(
     finally:
         first.wait(timeout=60)
     before = dict((row[0], row) for row in graded_rows(out))
-    assert 2 <= len(before) < 4, "the kill landed in the middle of the class"
+    assert 2 <= len(before) < 5, "the kill landed in the middle of the class"
     again = grade_class(root, "--out", out, "--only", "tensors", "--workers", "2")
     assert again.returncode == 0, again.stderr
-    assert f"4 submissions: {4 - len(before)} to grade, {len(before)} unchanged" in again.stderr
+    assert f"5 submissions: {5 - len(before)} to grade, {len(before)} unchanged" in again.stderr
     after = gradebook(out)
-    assert [row[0] for row in after] == [f"student{i:02d}" for i in range(4)]
+    assert [row[0] for row in after] == [f"student{i:02d}" for i in range(5)]
     for student, row in before.items():
         assert dict((r[0], r) for r in after)[student] == row, "kept, not graded again"
-    assert [row[2] for row in after] == [48.0, 0.0] * 2
-    assert len(rows(out / "grades.csv")) == 4
+    assert [row[2] for row in after] == [48.0, 0.0, 48.0, 0.0, 48.0]
+    assert len(rows(out / "grades.csv")) == 5
 
 
 def graded_rows(out: Path) -> list[tuple[str, str, float, str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -216,6 +217,9 @@ def main(
     SUBMISSIONS holds one folder or .zip per student (the name is the student id), a
     GitHub Classroom clone, or a Gradescope export (submission_metadata.yml).
     """
+    # Ctrl-C and `kill -INT` stop the class cleanly even when it was started with SIGINT
+    # ignored (a background job of a script), which Python would otherwise leave ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         require_report_libraries()
         given = from_cli(options)
