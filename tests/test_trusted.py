@@ -367,3 +367,28 @@ def test_an_answer_too_large_to_check_is_that_checks_error(tmp_path: Path) -> No
     row = next(c for c in graded.checks if c["id"] == "tensors.slicing.row")
     assert row["status"] == "failed" and "too large to check" in str(row["message"])
     assert graded.score() == (47.0, 48.0)
+
+
+def test_settings_rewritten_by_student_code_change_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the weakest box (a plain process, same user), the stub rewrites every settings
+    file it can reach at import, to select one check that it then passes. The checker read
+    its settings before any worker started: all 56 checks are graded, every one a stub."""
+    monkeypatch.setenv("GRADER_ISOLATION", "process")
+    attack = (
+        "import glob as _glob, json as _json\n"
+        "for _path in _glob.glob('/tmp/grade-*/settings.json'):\n"
+        "    try:\n"
+        "        with open(_path) as _f:\n"
+        "            _data = _json.load(_f)\n"
+        "        _data['select'] = ['tensors.creating.full']\n"
+        "        with open(_path, 'w') as _f:\n"
+        "            _json.dump(_data, _f)\n"
+        "    except OSError:\n"
+        "        pass\n"
+    )
+    graded = grade(tmp_path, stub_with(attack))
+    assert graded.isolation == "process"
+    assert len(graded.checks) == 56
+    assert graded.score() == (0.0, 48.0)

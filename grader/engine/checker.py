@@ -22,12 +22,18 @@ from grader.worker.wire import Job
 
 
 class Started:
-    """A pytest plugin object that carries the worker started before pytest."""
+    """A pytest plugin object that carries the settings, read before any worker started
+    (student code never runs before they are in memory), and the worker started early."""
 
     def __init__(
-        self, launched: Launched | None = None, workdir: Path | None = None, exercise: str = ""
+        self,
+        settings: Settings,
+        launched: Launched | None = None,
+        workdir: Path | None = None,
+        exercise: str = "",
     ) -> None:
-        self.launched, self.workdir, self.exercise = launched, workdir, exercise
+        self.settings, self.launched = settings, launched
+        self.workdir, self.exercise = workdir, exercise
 
 
 def worker_spec(settings: Settings, folder: Path, name: str) -> Spec:
@@ -55,14 +61,12 @@ def early_worker(argv: list[str]) -> Started:
     parser.add_argument("--grader-settings", type=Path)
     parser.add_argument("--collect-only", action="store_true")
     known, rest = parser.parse_known_args(argv)
-    names = exercises_of(rest)
+    settings, names = read_settings(known.grader_settings), exercises_of(rest)
     if known.grader_submission is None or known.collect_only or not names:
-        return Started()
-    spec = worker_spec(
-        read_settings(known.grader_settings), known.grader_submission.resolve(), names[0]
-    )
+        return Started(settings)
+    spec = worker_spec(settings, known.grader_submission.resolve(), names[0])
     workdir = Path.cwd().parent / "worker"  # beside the checker's cwd, in its 0711 folder
-    return Started(launch(spec, strongest(spec.gpu), workdir), workdir, names[0])
+    return Started(settings, launch(spec, strongest(spec.gpu), workdir), workdir, names[0])
 
 
 def exercises_of(args: list[str]) -> list[str]:

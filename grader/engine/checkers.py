@@ -177,6 +177,7 @@ def prepare(workdir: Path, settings: Settings, submission: Path | None) -> list[
     the checker at both."""
     settings_file = workdir / SETTINGS_FILE
     settings_file.write_text(settings.to_json(), encoding="utf-8")
+    settings_file.chmod(0o600)  # the checker's alone; it reads them before any worker starts
     options = ["--grader-settings", str(settings_file)]
     if submission is None:
         return options

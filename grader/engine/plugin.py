@@ -71,8 +71,11 @@ def pytest_configure(config: pytest.Config) -> None:
     results = config.getoption("--grader-results")
     if not results:
         return
-    settings_file = config.getoption("--grader-settings")
-    settings = read_settings(Path(settings_file) if settings_file else None)
+    plugins = config.pluginmanager.get_plugins()
+    started = next((p for p in plugins if isinstance(p, Started)), None)
+    # Read by `python -m grader.engine.checker` before any worker ran: the file is not read
+    # again once student code may be running.
+    settings = started.settings if started is not None else read_settings(None)
     exercises = exercises_of([str(arg) for arg in config.args])
     state = State(
         settings=settings,
@@ -81,8 +84,6 @@ def pytest_configure(config: pytest.Config) -> None:
         channel=Path(results).open("a", encoding="utf-8"),  # noqa: SIM115 (the session's)
         exercises=exercises,
     )
-    plugins = config.pluginmanager.get_plugins()
-    started = next((p for p in plugins if isinstance(p, Started)), None)
     if exercises:
         start_worker(state, exercises[0], started)
         preload(state, exercises[0])
