@@ -247,9 +247,9 @@ def default_of(f: dataclasses.Field[Any]) -> Any:
     return f.default
 
 
-def from_cli(given: Mapping[str, Any], **fixed: Any) -> Settings:
-    """Settings from click's parsed options (named after the fields) and `fixed` values."""
-    return Settings(**{k: v for k, v in given.items() if k in FIELDS}, **fixed)
+def from_cli(given: Mapping[str, Any]) -> Settings:
+    """Settings from click's parsed options, which are named after the fields."""
+    return Settings(**{k: v for k, v in given.items() if k in FIELDS})
 
 
 def cli_options(command: str, per: str = "exercise", **defaults: Any) -> Callable[[F], F]:

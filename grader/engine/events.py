@@ -15,7 +15,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from grader.report import CheckResult, Status
 
@@ -85,10 +85,7 @@ class Ended:
 
 
 Event = CheckerEnv | CheckSpec | Imported | CheckStarted | CheckProgress | CheckFinished | Ended
-KINDS: dict[str, type[Event]] = {
-    kind.__name__: kind
-    for kind in (CheckerEnv, CheckSpec, Imported, CheckStarted, CheckProgress, CheckFinished, Ended)
-}
+KINDS: dict[str, type[Event]] = {kind.__name__: kind for kind in get_args(Event)}
 
 
 def new_key() -> bytes:
