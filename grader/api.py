@@ -12,12 +12,12 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader import __version__, data
+from grader import __version__, course, data
 from grader.engine.runner import ExerciseRun, Progress, Run
 from grader.engine.sandbox import DEFAULT_MEMORY_MB, physical_memory_mb
 from grader.engine.schedule import run_all
 from grader.errors import GradingInterrupted, UsageError
-from grader.exercises import Exercise, select
+from grader.exercises import Exercise
 from grader.report import Environment, ExerciseResult, Report
 from grader.settings import Device, Settings
 
@@ -41,10 +41,8 @@ def grade(path: Path, settings: Settings | None = None, progress: Progress | Non
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.monotonic()
     submission = check_submission(path)
-    try:
-        exercises = select(settings.only)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    settings = with_course(settings)
+    exercises = settings.course.select(settings.only)
     run = Run(submission, resolve(settings, exercises))
     runs = run_all(exercises, run, progress or _quiet)
     interrupted = next((r.interrupted for r in runs.values() if r.interrupted), "")
@@ -56,6 +54,17 @@ def grade(path: Path, settings: Settings | None = None, progress: Progress | Non
         wanted = ", ".join(settings.select)
         raise UsageError(f"--check {wanted}: no check id starts with that; see grade --list")
     return report
+
+
+def with_course(settings: Settings) -> Settings:
+    """The settings with their course file found, read once and validated (a bad file is
+    a usage error of one line), so every process grades the same course."""
+    path = course.find(settings.course_file)
+    text = course.read(path) if path is not None else ""
+    parsed = course.parse(text, path)
+    return dataclasses.replace(
+        settings, course_file=path, course_text=text, course_digest=parsed.digest
+    )
 
 
 def resolve(settings: Settings, exercises: tuple[Exercise, ...]) -> Settings:
@@ -78,6 +87,7 @@ def build_report(
 ) -> Report:
     problem = run.settings.data_problem
     return Report(
+        course=run.settings.course.record() if run.settings.course.source else {},
         grader_version=__version__,
         submission=str(path),
         started_at=started_at,

@@ -14,12 +14,12 @@ from typing import Any, TypeVar
 
 import click
 
-from grader import __version__, api, exercises, github
+from grader import __version__, api, github
 from grader.engine import signals
 from grader.engine.runner import collect
 from grader.errors import GraderError, GradingInterrupted, UsageError
 from grader.formats import Format, render, text
-from grader.report import Report, write_atomic
+from grader.report import Report, exact_sum, write_atomic
 from grader.settings import Settings, cli_options, from_cli
 
 T = TypeVar("T")
@@ -42,17 +42,26 @@ class ProgressLine:
             click.echo(line, err=True)
 
 
-def list_checks(only: tuple[str, ...], select: tuple[str, ...]) -> None:
-    """Print the exercises (--only) and their checks (--check) with points, running no
-    student code."""
-    selected = exercises.select(only)
-    collection = collect(selected)
+def list_checks(settings: Settings) -> None:
+    """Print the exercises (--only) and their checks (--check) with the course's points,
+    running no student code; hidden checks are listed and marked with --all-checks."""
+    settings = api.with_course(settings)
+    selected = settings.course.select(settings.only)
+    collection = collect(selected, settings)
+    grand, shown = 0.0, 0.0
     for exercise in selected:
-        specs = [s for s in collection[exercise.name] if not select or s.id.startswith(select)]
-        total = sum(s.points for s in specs)
+        wanted = settings.select
+        specs = [s for s in collection[exercise.name] if not wanted or s.id.startswith(wanted)]
+        total = exact_sum(s.points for s in specs)
+        grand += total
+        shown += exact_sum(s.points for s in specs if s.visibility == "visible")
         click.echo(f"{exercise.name} ({exercise.title}): {len(specs)} checks, {total:g} points")
         for spec in specs:
-            click.echo(f"  {spec.points:>4g}  {spec.id}  {spec.name}")
+            seen = "" if spec.visibility == "visible" else f"  [{spec.visibility}]"
+            click.echo(f"  {spec.points:>4g}  {spec.id}  {spec.name}{seen}")
+    source = settings.course.source or "the built-in course"
+    visible = f", {shown:g} of them in visible checks" if shown != grand else ""
+    click.echo(f"total: {grand:g} points{visible} ({source})")
 
 
 def grade_and_write(
@@ -202,7 +211,7 @@ def main(
     """
     settings = from_cli(options)
     if list_only:
-        guard(lambda: list_checks(settings.only, settings.select))
+        guard(lambda: list_checks(settings))
         return
     outputs = [*outputs, *([(Format.JSON, json_path)] if json_path else [])]
     report = guard(lambda: grade_and_write(path, settings, Format(fmt), outputs, verbose))

@@ -49,6 +49,7 @@ class CheckResult:
     duration_s: float = 0.0
     output: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
+    visibility: str = "visible"  # the course's: visible, hidden, after_due_date
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class Report:
     environment: Environment
     exercises: tuple[ExerciseResult, ...]
     schema_version: str = SCHEMA_VERSION
+    # The course file graded with (grader.course.Course.record): source, hash, what it set.
+    course: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -149,6 +152,7 @@ def from_dict(data: Mapping[str, Any]) -> Report:
         environment=Environment(**data["environment"]),
         exercises=exercises,
         schema_version=data["schema_version"],
+        course=data.get("course", {}),
     )
 
 

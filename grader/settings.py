@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 
 import click
 
-from grader import data, exercises
+from grader import course, data, exercises
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,13 +66,33 @@ def internal(decisive: bool = False) -> dict[str, Any]:
 class Settings:
     """How to grade. Field order is the order of the options in --help."""
 
+    course_file: Path | None = field(
+        default=None,
+        metadata=option(
+            "--course",
+            help=f"The course file: points, visibility, accuracy targets, limits, exercises "
+            f"[default: ./{course.FILE_NAME} if there is one, else the built-in course].",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            decisive=False,
+        ),
+    )
     only: tuple[str, ...] = field(
         default=(),
         metadata=option(
             "--only",
-            help="Grade only this exercise (repeatable).",
-            type=click.Choice(exercises.names()),
+            help=f"Grade only this exercise (repeatable): {', '.join(exercises.names())} "
+            "or one of the course's own.",
             multiple=True,
+            metavar="NAME",
+        ),
+    )
+    all_checks: bool = field(
+        default=False,
+        metadata=option(
+            "--all-checks/--visible-checks",
+            help="Also grade the course's hidden and after-due-date checks (grade-class and "
+            "the Gradescope bundle do; a student's run grades the visible ones).",
         ),
     )
     device: Device = field(
@@ -187,6 +208,9 @@ class Settings:
         ),
     )
     data_problem: str = field(default="", metadata=internal())
+    # The course file's text, read once by the parent (grader.course parses it anywhere).
+    course_text: str = field(default="", metadata=internal())
+    course_digest: str = field(default="", metadata=internal(decisive=True))
 
     def __post_init__(self) -> None:
         """Values from JSON or a caller become the declared types, or fail at once."""
@@ -196,9 +220,17 @@ class Settings:
             "keep_env": tuple(self.keep_env),
             "device": Device(self.device),
             "data_dir": Path(self.data_dir) if self.data_dir else None,
+            "course_file": Path(self.course_file) if self.course_file else None,
         }
         for name, value in fix.items():
             object.__setattr__(self, name, value)
+
+    @functools.cached_property
+    def course(self) -> course.Course:
+        """The course these settings grade: every exercise, its checks and their points.
+        Staff runs (`all_checks`) include the hidden check modules."""
+        parsed = course.parse(self.course_text, self.course_file)
+        return parsed.with_hidden() if self.all_checks else parsed
 
     @property
     def jobs_or_default(self) -> int:

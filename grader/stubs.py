@@ -7,6 +7,7 @@ exercise and the function, which the grader reports as `not_attempted`.
 
     python -m grader.stubs solutions exercises           # write the stubs
     python -m grader.stubs solutions exercises --check   # exit 1 if they are stale
+    python -m grader.stubs solutions exercises --course course.toml   # and the course's own
 """
 
 from __future__ import annotations
@@ -68,21 +69,47 @@ def expected_stubs(solutions: Path) -> dict[str, str]:
     }
 
 
+def course_stubs(course_file: Path) -> dict[Path, str]:
+    """Stub path -> stub text, for every exercise of a course's own (folder/stub.py)."""
+    from grader import course
+
+    parsed = course.parse(course.read(course_file), course_file.resolve())
+    return {
+        e.folder / "stub.py": make_stub((e.folder / "solution.py").read_text("utf-8"), e.name)
+        for e in parsed.exercises
+        if e.folder is not None
+    }
+
+
+def sync(expected: dict[Path, str], check: bool) -> list[str]:
+    """Write (or, with `check`, only list) the stubs whose text differs."""
+    stale = []
+    for target, text in expected.items():
+        if target.exists() and target.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(str(target))
+        if not check:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    return stale
+
+
 @click.command()
 @click.argument("solutions", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("exercises", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--check", is_flag=True, help="Only report stale stubs; exit 1 if any.")
-def main(solutions: Path, exercises: Path, check: bool) -> None:
+@click.option(
+    "--course",
+    "course_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also the stub.py of each exercise of this course's own, from its solution.py.",
+)
+def main(solutions: Path, exercises: Path, check: bool, course_file: Path | None) -> None:
     """Write the student stubs in EXERCISES from the reference files in SOLUTIONS."""
-    stale = []
-    for name, text in expected_stubs(solutions).items():
-        target = exercises / name
-        if target.exists() and target.read_text(encoding="utf-8") == text:
-            continue
-        stale.append(name)
-        if not check:
-            exercises.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+    expected = {exercises / name: text for name, text in expected_stubs(solutions).items()}
+    if course_file is not None:
+        expected.update(course_stubs(course_file))
+    stale = sync(expected, check)
     verb = "stale" if check else "written"
     click.echo(f"{len(stale)} stub(s) {verb}: {', '.join(stale) or 'none'}")
     sys.exit(1 if check and stale else 0)

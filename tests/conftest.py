@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -127,3 +128,27 @@ def solutions_report(mnist_root: Path) -> Report:
 @pytest.fixture(scope="session")
 def exercises_report(mnist_root: Path) -> Report:
     return api.grade(EXERCISES, Settings(threads=1, download=False))
+
+
+class Maximum(dict[str, float]):
+    """The points of each exercise of the built-in course, as its checks are collected."""
+
+    @property
+    def total(self) -> float:
+        return sum(self.values())
+
+
+@functools.cache
+def course_maximum() -> Maximum:
+    """Totals from the collected checks (a real checker, no student code), so no test
+    writes down a number that a course file or a new check would change."""
+    from grader.engine.runner import collect
+    from grader.exercises import EXERCISES
+
+    collected = collect(EXERCISES)
+    return Maximum({name: sum(s.points for s in specs) for name, specs in collected.items()})
+
+
+@pytest.fixture(scope="session")
+def maximum() -> Maximum:
+    return course_maximum()

@@ -25,7 +25,7 @@ from grader.report import CheckResult, Environment, ExerciseResult, Report, Stat
 from grader.template import INSTALL_TIMEOUT_MIN, JOB_TIMEOUT_MIN, SETUP_MIN
 from grader.template import main as template_main
 from grader.text import MESSAGE_CAP
-from tests.conftest import EXERCISES, FAST, SOLUTIONS, replace_function, solution_text
+from tests.conftest import EXERCISES, FAST, SOLUTIONS, Maximum, replace_function, solution_text
 from tests.test_templates import unpack_bundle
 
 pytestmark = pytest.mark.slow  # grades in real subprocesses
@@ -133,7 +133,7 @@ console.log(JSON.stringify({points, maximum, tests}));
 
 
 def test_a_simulated_run_with_failing_steps_still_reports_every_exercise(
-    template: Path, tmp_path: Path
+    template: Path, tmp_path: Path, maximum: Maximum
 ) -> None:
     """No MNIST (mlp and lenet lose their training checks) and a step without `grade` (the
     install failed): every step still leaves one valid result, and the totals add up."""
@@ -150,7 +150,7 @@ def test_a_simulated_run_with_failing_steps_still_reports_every_exercise(
     assert payloads["autograd"]["status"] == "error"
     assert {t["status"] for t in payloads["autograd"]["tests"]} == {"fail"}
     assert all(len(text) < classroom.PAYLOAD_LIMIT for text in results.values())
-    assert sum(p["max_score"] for p in payloads.values()) == 126
+    assert sum(p["max_score"] for p in payloads.values()) == maximum.total
     if shutil.which("node") is None:
         pytest.skip("node is not installed: the reporter's decoding was not run")
     env = {**os.environ, **{f"{n.upper()}_RESULTS": text for n, text in results.items()}}
@@ -159,7 +159,7 @@ def test_a_simulated_run_with_failing_steps_still_reports_every_exercise(
         ["node", "-e", REPORTER, names], env=env, capture_output=True, text=True, check=True
     )
     totals = json.loads(proc.stdout)
-    assert totals == {"points": 0, "maximum": 126, "tests": totals["tests"]}
+    assert totals == {"points": 0, "maximum": maximum.total, "tests": totals["tests"]}
     assert totals["tests"] == sum(len(p["tests"]) for p in payloads.values())
 
 
@@ -206,7 +206,9 @@ def gradescope_run(tmp_path: Path, files: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-def test_gradescope_picks_one_file_per_exercise_by_a_stated_rule(tmp_path: Path) -> None:
+def test_gradescope_picks_one_file_per_exercise_by_a_stated_rule(
+    tmp_path: Path, maximum: Maximum
+) -> None:
     stub = (EXERCISES / "tensors.py").read_text()
     results = gradescope_run(
         tmp_path,
@@ -216,7 +218,7 @@ def test_gradescope_picks_one_file_per_exercise_by_a_stated_rule(tmp_path: Path)
             "Autograd.py": solution_text("autograd"),
         },
     )
-    assert results["score"] == 48 + 26
+    assert results["score"] == maximum["tensors"] + maximum["autograd"]
     output = results["output"]
     assert (
         "tensors: found exercises/tensors.py, zz_old/tensors.py; graded exercises/tensors.py"

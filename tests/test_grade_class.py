@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from grader.cohort import entries
-from tests.conftest import SOLUTIONS, solution_text
+from tests.conftest import SOLUTIONS, Maximum, solution_text
 
 pytestmark = pytest.mark.slow  # grades in real subprocesses
 
@@ -66,7 +66,7 @@ def gradebook(out: Path) -> list[tuple[str, str, float, str]]:
     return [tuple(row) for row in found]
 
 
-def test_mixed_entries_each_become_one_row(tmp_path: Path) -> None:
+def test_mixed_entries_each_become_one_row(tmp_path: Path, maximum: Maximum) -> None:
     root = tmp_path / "class"
     copy_of(SOLUTIONS, root / "alice")
     copy_of(STUBS, root / "bob")
@@ -83,8 +83,12 @@ def test_mixed_entries_each_become_one_row(tmp_path: Path) -> None:
     assert "6 submissions: 3 to grade, 0 unchanged, 3 unreadable" in done.stderr
     grades = {row["student"]: row for row in rows(out / "grades.csv")}
     assert set(grades) == {"alice", "bob", "carol", "dave", "empty", "erin"}
-    assert [grades[s]["tensors"] for s in ("alice", "bob", "carol")] == ["48", "0", "48"]
-    assert grades["alice"]["total"] == grades["alice"]["max_total"] == "48"
+    assert [grades[s]["tensors"] for s in ("alice", "bob", "carol")] == [
+        f"{maximum['tensors']:g}",
+        "0",
+        f"{maximum['tensors']:g}",
+    ]
+    assert grades["alice"]["total"] == grades["alice"]["max_total"] == f"{maximum['tensors']:g}"
     assert "not a zip file" in grades["dave"]["problem"].lower()
     assert "no files" in grades["empty"]["problem"]
     assert "none of" in grades["erin"]["problem"] and "notes.txt" in grades["erin"]["problem"]
@@ -109,7 +113,7 @@ def assert_checks_csv_matches_reports(out: Path) -> None:
 
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "Ctrl-C"])
 def test_resume_after_a_stop_grades_each_submission_exactly_once(
-    tmp_path: Path, stop: signal.Signals
+    tmp_path: Path, stop: signal.Signals, maximum: Maximum
 ) -> None:
     """Killed (nothing can run after it) or interrupted (the running `grade` stops too and
     its partial report must not count): the rerun grades exactly what is missing."""
@@ -137,7 +141,8 @@ def test_resume_after_a_stop_grades_each_submission_exactly_once(
     assert [row[0] for row in after] == [f"student{i:02d}" for i in range(5)]
     for student, row in before.items():
         assert dict((r[0], r) for r in after)[student] == row, "kept, not graded again"
-    assert [row[2] for row in after] == [48.0, 0.0, 48.0, 0.0, 48.0]
+    full = maximum["tensors"]
+    assert [row[2] for row in after] == [full, 0.0, full, 0.0, full]
     assert len(rows(out / "grades.csv")) == 5
 
 
@@ -148,7 +153,9 @@ def graded_rows(out: Path) -> list[tuple[str, str, float, str]]:
         return []
 
 
-def test_changed_submission_is_regraded_and_unchanged_is_not(tmp_path: Path) -> None:
+def test_changed_submission_is_regraded_and_unchanged_is_not(
+    tmp_path: Path, maximum: Maximum
+) -> None:
     root, out = class_folder(tmp_path, 2), tmp_path / "out"
     assert grade_class(root, "--out", out, "--only", "tensors").returncode == 0
     first = {row[0]: row for row in gradebook(out)}
@@ -158,7 +165,9 @@ def test_changed_submission_is_regraded_and_unchanged_is_not(tmp_path: Path) -> 
     assert "2 submissions: 1 to grade, 1 unchanged" in second.stderr, second.stderr
     now = {row[0]: row for row in gradebook(out)}
     assert now["student00"] == first["student00"]
-    assert now["student01"][2] == 48.0 and now["student01"][1] != first["student01"][1]
+    assert (
+        now["student01"][2] == maximum["tensors"] and now["student01"][1] != first["student01"][1]
+    )
     forced = grade_class(root, "--out", out, "--only", "tensors", "--regrade")
     assert "2 submissions: 2 to grade, 0 unchanged" in forced.stderr
     other_seed = grade_class(root, "--out", out, "--only", "tensors", "--seed", "1")

@@ -40,6 +40,7 @@ from tests.conftest import (
     EXERCISES,
     ROOT,
     SOLUTIONS,
+    Maximum,
     replace_function,
     solution_text,
     validate_data,
@@ -159,7 +160,7 @@ def test_a_thief_alone_finds_no_solution_to_copy(tmp_path: Path) -> None:
 
 
 def test_the_thief_does_copy_where_the_worker_sees_the_host(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, maximum: Maximum
 ) -> None:
     """The honest twin of the thief's run: without a file system of its own (the level
     forced), the same stub finds the checkout's solution and scores it: the attack is real."""
@@ -167,7 +168,7 @@ def test_the_thief_does_copy_where_the_worker_sees_the_host(
     monkeypatch.setenv("GRADER_ISOLATION", level)
     graded = grade(tmp_path, stub_then(THIEF))
     assert graded.isolation == level
-    assert graded.score() == (48.0, 48.0)
+    assert graded.score() == (maximum["tensors"],) * 2
 
 
 def test_a_thief_in_a_class_copies_nothing_from_an_honest_classmate(tmp_path: Path) -> None:
@@ -403,14 +404,16 @@ def worker_side(pid: int) -> bool:
     return box or b"grader.worker" in args
 
 
-def test_a_huge_answer_is_refused_without_the_memory_it_would_take(tmp_path: Path) -> None:
+def test_a_huge_answer_is_refused_without_the_memory_it_would_take(
+    tmp_path: Path, maximum: Maximum
+) -> None:
     """element returns 120 MB: that check fails as too large, the rest pass, and the peak
     memory of the grader's processes stays that of its honest twin (the answer is refused
     unread)."""
     (tmp_path / "honest").mkdir()
     with PeakTree().watching() as honest:
         twin = grade(tmp_path / "honest", solution_text("tensors"))
-    assert twin.score() == (48.0, 48.0)
+    assert twin.score() == (maximum["tensors"],) * 2
     body = "return torch.zeros(30_000_000)"
     with PeakTree().watching() as huge:
         graded = grade(tmp_path, replace_function(solution_text("tensors"), "element", body))
@@ -462,7 +465,7 @@ def venv_problem(prefix: list[str]) -> str:
     return ""
 
 
-def test_unprivileged_grade_is_sealed_and_full_marks(tmp_path: Path) -> None:
+def test_unprivileged_grade_is_sealed_and_full_marks(tmp_path: Path, maximum: Maximum) -> None:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         pytest.skip("bwrap is not installed")
@@ -497,7 +500,7 @@ def test_unprivileged_grade_is_sealed_and_full_marks(tmp_path: Path) -> None:
         data = json.loads(report.read_text(encoding="utf-8"))
         validate_data(data)
         assert data["environment"]["isolation"] == "sealed"
-        assert (data["score"], data["max_score"]) == (48.0, 48.0)
+        assert (data["score"], data["max_score"]) == (maximum["tensors"],) * 2
     finally:
         for path in (folder, home):
             subprocess.run(["rm", "-rf", "--", str(path)], check=False)

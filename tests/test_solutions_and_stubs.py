@@ -10,7 +10,7 @@ import torch
 from grader.engine.runner import collect
 from grader.exercises import EXERCISES as EXERCISE_REGISTRY
 from grader.report import Report, Status
-from tests.conftest import validate
+from tests.conftest import Maximum, validate
 
 pytestmark = pytest.mark.slow  # grades in real subprocesses
 
@@ -23,13 +23,13 @@ def test_solutions_score_full_marks(solutions_report: Report) -> None:
 
 
 def test_the_maximum_is_the_same_on_every_machine_and_in_the_list(
-    solutions_report: Report,
+    solutions_report: Report, maximum: Maximum
 ) -> None:
     """No check depends on a GPU: nothing is skipped, and --list totals the same points."""
     assert not [c.id for c in solutions_report.checks() if c.status is Status.SKIPPED]
     listed = collect(EXERCISE_REGISTRY)
     assert sum(s.points for specs in listed.values() for s in specs) == solutions_report.max_score
-    assert solutions_report.max_score == 126
+    assert solutions_report.max_score == maximum.total
 
 
 def test_untouched_stubs_score_zero_and_are_not_attempted(exercises_report: Report) -> None:

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from grader import exercises
 from grader.template import main
-from tests.conftest import EXERCISES, ROOT, SOLUTIONS
+from tests.conftest import EXERCISES, ROOT, SOLUTIONS, Maximum
 
 pytestmark = pytest.mark.slow  # grades in real subprocesses
 
@@ -96,7 +96,7 @@ def unpack_bundle(tmp_path: Path) -> Path:
     return source
 
 
-def test_gradescope_run_autograder_end_to_end(tmp_path: Path) -> None:
+def test_gradescope_run_autograder_end_to_end(tmp_path: Path, maximum: Maximum) -> None:
     source = unpack_bundle(tmp_path)
     root = tmp_path / "autograder"
     (root / "submission" / "nested").mkdir(parents=True)
@@ -117,7 +117,7 @@ def test_gradescope_run_autograder_end_to_end(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     results = json.loads((root / "results" / "results.json").read_text())
-    assert results["score"] == 48
+    assert results["score"] == maximum["tensors"]
     assert len(results["tests"]) == 56
     assert all(t["status"] == "passed" for t in results["tests"])
 

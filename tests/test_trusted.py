@@ -28,6 +28,8 @@ from tests.conftest import (
     EXERCISES,
     MNIST_ROOT,
     SOLUTIONS,
+    Maximum,
+    course_maximum,
     replace_function,
     solution_text,
     validate_data,
@@ -213,7 +215,8 @@ def test_attack_on_a_stub_scores_what_the_stub_scores(tmp_path: Path, attack: st
 def test_pytest_skip_from_student_code_is_an_error_and_keeps_the_maximum(tmp_path: Path) -> None:
     body = "import pytest\npytest.skip('no time')"
     graded = grade(tmp_path, replace_function(solution_text("tensors"), "element", body))
-    assert graded.score() == (47.0, 48.0)
+    top = course_maximum()["tensors"]
+    assert graded.score() == (top - 1, top)
     element = next(c for c in graded.checks if c["id"] == "tensors.slicing.element")
     assert element["status"] == "error"
 
@@ -221,7 +224,8 @@ def test_pytest_skip_from_student_code_is_an_error_and_keeps_the_maximum(tmp_pat
 def test_a_lone_surrogate_in_a_message_leaves_a_valid_report(tmp_path: Path) -> None:
     body = "raise ValueError('bad \\ud800 text')"
     graded = grade(tmp_path, replace_function(solution_text("tensors"), "element", body))
-    assert graded.score() == (47.0, 48.0)
+    top = course_maximum()["tensors"]
+    assert graded.score() == (top - 1, top)
 
 
 def test_an_escaped_daemon_dies_with_the_run(tmp_path: Path) -> None:
@@ -305,12 +309,13 @@ def assert_element_over_1024_mb(tmp_path: Path, body: str) -> None:
     element = next(c for c in graded.checks if c["id"] == "tensors.slicing.element")
     assert element["status"] == "error", element["message"]
     assert "memory" in str(element["message"]) and "1,024 MB" in str(element["message"])
-    assert graded.score() == (47.0, 48.0)
+    top = course_maximum()["tensors"]
+    assert graded.score() == (top - 1, top)
 
 
-def test_a_memory_limit_of_1024_mb_still_grades(tmp_path: Path) -> None:
+def test_a_memory_limit_of_1024_mb_still_grades(tmp_path: Path, maximum: Maximum) -> None:
     graded = grade(tmp_path, solution_text("tensors"), "--memory-limit", "1024")
-    assert graded.score() == (48.0, 48.0)
+    assert graded.score() == (maximum["tensors"],) * 2
 
 
 def test_the_report_records_the_isolation_level(tmp_path: Path) -> None:
@@ -366,7 +371,8 @@ def test_an_answer_too_large_to_check_is_that_checks_error(tmp_path: Path) -> No
     graded = grade(tmp_path, replace_function(solution_text("tensors"), "row", body))
     row = next(c for c in graded.checks if c["id"] == "tensors.slicing.row")
     assert row["status"] == "failed" and "too large to check" in str(row["message"])
-    assert graded.score() == (47.0, 48.0)
+    top = course_maximum()["tensors"]
+    assert graded.score() == (top - 1, top)
 
 
 def test_settings_rewritten_by_student_code_change_nothing(

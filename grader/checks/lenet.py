@@ -261,8 +261,8 @@ def train_and_score(network: torch.nn.Module, trainer: Trainer) -> TrainingRecor
 
 class TestTrainedAccuracy:
     @pytest.mark.points(5)
-    def test_reaches_98_percent(self, lenet: Remote, trainer: Trainer) -> None:
-        """LeNet reaches 98 % test accuracy within 2 epochs of the grader's training"""
+    def test_lenet(self, lenet: Remote, trainer: Trainer) -> None:
+        """LeNet reaches the target test accuracy within 2 epochs of the grader's training"""
         claims, variant = verified_lenet(lenet, lenet.LeNet())
         assert variant is not None, (
             f"{unverified('LeNet', claims)}; the grader trains the network it verified, "

@@ -382,12 +382,12 @@ def train_verified(mlp: Remote, model: Remote, what: str, target: Target, traine
 class TestTrainedAccuracy:
     @pytest.mark.points(3)
     def test_logistic_regression(self, mlp: Remote, trainer: Trainer) -> None:
-        """LogRegression reaches 90 % test accuracy within 3 epochs"""
+        """LogRegression reaches the target test accuracy within 3 epochs"""
         target = Target("LogRegression", 0.90, 0.80, max_epochs=3)
         train_verified(mlp, mlp.LogRegression(), "LogRegression", target, trainer)
 
     @pytest.mark.points(4)
     def test_mlp(self, mlp: Remote, trainer: Trainer) -> None:
-        """MLP reaches 96 % test accuracy within 3 epochs"""
+        """MLP reaches the target test accuracy within 3 epochs"""
         target = Target("MLP", 0.96, 0.90, max_epochs=3)
         train_verified(mlp, mlp.MLP(), "MLP", target, trainer)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from grader.engine.box import Launched, Spec, launch, strongest
 from grader.engine.sandbox import read_problems
-from grader.exercises import trains_on_mnist
 from grader.settings import Settings
 from grader.worker.wire import Job
 
@@ -45,7 +44,7 @@ def worker_spec(settings: Settings, folder: Path, name: str) -> Spec:
         threads=settings.threads,
         seed=settings.seed,
         device=settings.device.value,
-        warm_optimizer=settings.data_dir is not None and trains_on_mnist(name),
+        warm_optimizer=settings.data_dir is not None and trains_on_mnist(settings, name),
     )
     return Spec(job, dict(os.environ), settings.memory_mb)
 
@@ -61,7 +60,8 @@ def early_worker(argv: list[str]) -> Started:
     parser.add_argument("--grader-settings", type=Path)
     parser.add_argument("--collect-only", action="store_true")
     known, rest = parser.parse_known_args(argv)
-    settings, names = read_settings(known.grader_settings), exercises_of(rest)
+    settings = read_settings(known.grader_settings)
+    names = exercises_of(rest, settings)
     if known.grader_submission is None or known.collect_only or not names:
         return Started(settings)
     spec = worker_spec(settings, known.grader_submission.resolve(), names[0])
@@ -69,10 +69,26 @@ def early_worker(argv: list[str]) -> Started:
     return Started(settings, launch(spec, strongest(spec.gpu), workdir), workdir, names[0])
 
 
-def exercises_of(args: list[str]) -> list[str]:
-    """The exercises whose check modules this checker runs (paths under grader/checks)."""
-    paths = [Path(arg.split("::", 1)[0]) for arg in args if not arg.startswith("-")]
-    return list(dict.fromkeys(p.stem for p in paths if p.parent.name == "checks"))
+def exercises_of(args: list[str], settings: Settings) -> list[str]:
+    """The exercises whose check modules this checker runs, in the order given."""
+    modules = module_names(settings)
+    paths = [Path(arg.split("::", 1)[0]).resolve() for arg in args if not arg.startswith("-")]
+    return list(dict.fromkeys(modules[p] for p in paths if p in modules))
+
+
+def module_names(settings: Settings) -> dict[Path, str]:
+    """Each check module of the course (hidden ones too), resolved, and its exercise."""
+    return {
+        path.resolve(): exercise.name
+        for exercise in settings.course.exercises
+        for path in exercise.check_modules
+    }
+
+
+def trains_on_mnist(settings: Settings, name: str) -> bool:
+    """Whether the exercise of this name trains on MNIST (its worker warms an optimizer)."""
+    exercise = settings.course.exercise(name)
+    return exercise is not None and exercise.needs_mnist
 
 
 def main(argv: list[str]) -> int:

@@ -50,6 +50,7 @@ PLUGIN_ARGS = (
     "console_output_style=classic",
 )
 INI_FILE = Path(__file__).with_name("checker.ini")
+ROOTDIR = INI_FILE.parents[1]  # grader/: node ids of its checks stay checks/<name>.py::...
 POLL_S = 0.05
 LOG_TAIL = 20_000
 FINISHED = (0, 1, 5)  # pytest's exit statuses: all passed, some failed, none collected
@@ -89,7 +90,6 @@ def checker_env(threads: int, keep: tuple[str, ...], token: str) -> dict[str, st
 
 
 def pytest_command(targets: Sequence[str], options: Sequence[str]) -> list[str]:
-    rootdir = str(INI_FILE.parents[1])  # grader/: check ids stay checks/<name>.py::...
     base = [
         sys.executable,
         "-m",
@@ -97,7 +97,7 @@ def pytest_command(targets: Sequence[str], options: Sequence[str]) -> list[str]:
         "-c",
         str(INI_FILE),
         "--rootdir",
-        rootdir,
+        str(ROOTDIR),
     ]
     return [*base, *PLUGIN_ARGS, *options, *targets]
 

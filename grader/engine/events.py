@@ -38,13 +38,16 @@ class CheckSpec:
     id: str
     name: str
     points: float
+    visibility: str = "visible"
 
     @property
     def exercise(self) -> str:
         return self.id.split(".", 1)[0]
 
     def result(self, status: Status, message: str) -> CheckResult:
-        return CheckResult(self.id, self.name, status, 0.0, self.points, message)
+        return CheckResult(
+            self.id, self.name, status, 0.0, self.points, message, visibility=self.visibility
+        )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from grader.data import Mnist, MnistError
 from grader.data import load as load_mnist
 from grader.engine.events import CheckProgress
 from grader.engine.plugin import STATE, emit, load_exercise
-from grader.engine.verdict import CREDIT, SubmissionError
+from grader.engine.verdict import CREDIT, SubmissionError, exercise_of
 from grader.kit.remote import Remote
 from grader.kit.training import Prepared, Trainer
 from grader.report import Status
@@ -60,8 +60,11 @@ def trainer(
     record_property: Callable[[str, object], None],
 ) -> Trainer:
     """Everything a trained-accuracy check needs: data, seed, partial credit, progress."""
-    seed = request.config.stash[STATE].settings.seed
-    return Trainer(prepared, seed, credit, progress, record_property)
+    settings = request.config.stash[STATE].settings
+    exercise = settings.course.exercise(exercise_of(request.node))
+    check = request.node.name.removeprefix("test_")
+    target = exercise.accuracy_of(check) if exercise is not None else None
+    return Trainer(prepared, settings.seed, credit, progress, record_property, target)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from grader.engine import events
-from grader.engine.checker import Started, exercises_of, read_settings
+from grader.engine.checker import Started, exercises_of, module_names, read_settings
 from grader.engine.events import (
     CheckerEnv,
     CheckFinished,
@@ -33,9 +33,12 @@ from grader.engine.events import (
 )
 from grader.engine.state import State, move_to, preload, start_worker
 from grader.engine.verdict import (
+    EXERCISE,
     OUTCOME,
     OUTPUT,
+    POINTS,
     TRACEBACK,
+    VISIBILITY,
     Outcome,
     Submission,
     SubmissionError,
@@ -43,14 +46,16 @@ from grader.engine.verdict import (
     check_id,
     check_name,
     classify,
+    exercise_of,
+    marked_points,
     points,
     student_traceback,
 )
-from grader.exercises import EXERCISES
 from grader.kit.errors import WHERE, StudentError, WorkerGone, is_timeout
 from grader.kit.remote import Remote, ask
 from grader.kit.source import stubbed
 from grader.report import Status
+from grader.settings import Settings
 from grader.worker.wire import GetModule, Reseed
 
 STATE = pytest.StashKey[State]()
@@ -76,7 +81,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Read by `python -m grader.engine.checker` before any worker ran: the file is not read
     # again once student code may be running.
     settings = started.settings if started is not None else read_settings(None)
-    exercises = exercises_of([str(arg) for arg in config.args])
+    exercises = exercises_of([str(arg) for arg in config.args], settings)
     state = State(
         settings=settings,
         submission=Submission(Path(config.getoption("--grader-submission") or ".").resolve()),
@@ -165,27 +170,54 @@ def import_in_worker(state: State, name: str) -> Remote | SubmissionError:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Give each check its exercise's time limit (--check-timeout, else the registry's), and
-    keep only the checks whose id starts with a --check prefix, if any are given."""
+    """Apply the course to each check (its exercise, points, visibility and time limit:
+    --check-timeout, else the course's), then keep the checks this run grades: visible ones
+    unless --all-checks, and those whose id starts with a --check prefix, if any."""
     state = config.stash.get(STATE, None)
     settings = state.settings if state is not None else read_settings(None)
-    limits = {e.name: settings.check_timeout_s or e.check_timeout_s for e in EXERCISES}
+    apply_course(items, settings, timed=state is not None)
+    seen: dict[str, str] = {}
     for item in items:
-        seconds = limits.get(Path(str(item.path)).stem)
-        if seconds is not None and state is not None:  # read by pytest-timeout in the check
-            item.add_marker(pytest.mark.timeout(seconds))
-    if not settings.select:
-        return
-    keep = [item for item in items if check_id(item).startswith(settings.select)]
+        other = seen.setdefault(check_id(item), item.nodeid)
+        if other != item.nodeid:
+            raise pytest.UsageError(
+                f"two checks have the id {check_id(item)}: {other}, {item.nodeid}"
+            )
+    keep = [
+        item
+        for item in items
+        if (settings.all_checks or item.stash[VISIBILITY] == "visible")
+        and (not settings.select or check_id(item).startswith(settings.select))
+    ]
     config.hook.pytest_deselected(items=[item for item in items if item not in keep])
     items[:] = keep
+
+
+def apply_course(items: list[pytest.Item], settings: Settings, timed: bool) -> None:
+    course, modules = settings.course, module_names(settings)
+    for item in items:
+        name = modules.get(Path(str(item.path)).resolve(), Path(str(item.path)).stem)
+        item.stash[EXERCISE] = name
+        item.stash[POINTS] = course.points_for(check_id(item), marked_points(item))
+        exercise = course.exercise(name)
+        kept = exercise is not None and exercise.hidden == Path(str(item.path)).resolve()
+        item.stash[VISIBILITY] = course.visibility_of(check_id(item), kept).value
+        if exercise is not None and timed:
+            seconds = settings.check_timeout_s or exercise.check_timeout_s
+            item.add_marker(pytest.mark.timeout(seconds))  # read by pytest-timeout
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     for item in session.items:
         emit(
             session.config,
-            CheckSpec(item.nodeid, check_id(item), check_name(item), points(item)),
+            CheckSpec(
+                item.nodeid,
+                check_id(item),
+                check_name(item),
+                points(item),
+                item.stash.get(VISIBILITY, "visible"),
+            ),
         )
 
 
@@ -229,7 +261,7 @@ def pytest_runtest_protocol(
     """Time the whole check (setup, call, teardown) and send its result to the parent."""
     emit(item.config, CheckStarted(item.nodeid))
     state = item.config.stash.get(STATE, None)
-    name = Path(str(item.path)).stem
+    name = exercise_of(item)
     if state is not None and name in state.exercises:
         move_to(state, name)
         state.workers[name].mark_output()
@@ -245,7 +277,7 @@ def stubs_used(item: pytest.Item, state: State) -> Outcome | None:
     """A check that passed although a name it used is still an untouched stub in the
     submitted source (parsed, never run): whatever the worker answered, that is not the
     student's work, so it scores as not attempted."""
-    worker = state.workers.get(Path(str(item.path)).stem)
+    worker = state.workers.get(exercise_of(item))
     if worker is None or not worker.accessed:
         return None
     names = stubbed(worker.source_path, worker.accessed)
@@ -270,7 +302,7 @@ def safe_classify(state: State, exc: BaseException, when: str) -> Outcome:
 
 def worker_output(item: pytest.Item, state: State) -> str:
     """What the exercise's worker printed during this check (a bounded tail)."""
-    worker = state.workers.get(Path(str(item.path)).stem)
+    worker = state.workers.get(exercise_of(item))
     return worker.output_text() if worker is not None else ""
 
 

@@ -9,12 +9,13 @@ and the remaining ones run in a fresh checker, each exercise within its own time
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.engine.checkers import CheckerProcess, CheckerRun, Stop, run_checker
+from grader.engine.checkers import ROOTDIR, CheckerProcess, CheckerRun, Stop, run_checker
 from grader.engine.events import (
     CheckerEnv,
     CheckFinished,
@@ -55,13 +56,15 @@ class ExerciseRun:
 Progress = Callable[[str, int, int, str], None]
 
 
-def collect(exercises: Sequence[Exercise], timeout_s: float = 120) -> dict[str, list[CheckSpec]]:
-    """List every check of these exercises without importing any student code (--list)."""
-    targets = [str(e.check_module) for e in exercises]
+def collect(
+    exercises: Sequence[Exercise], settings: Settings | None = None, timeout_s: float = 120
+) -> dict[str, list[CheckSpec]]:
+    """List every check of these exercises as `settings` grade them (the course's points;
+    hidden checks with --all-checks) without importing any student code (--list)."""
+    targets = [str(path) for e in exercises for path in e.check_modules]
     deadline = time.monotonic() + timeout_s
-    checker = run_checker(
-        targets, Settings(threads=1), deadline=deadline, options=["--collect-only"]
-    )
+    settings = dataclasses.replace(settings or Settings(), threads=1, select=())
+    checker = run_checker(targets, settings, deadline=deadline, options=["--collect-only"])
     if not checker.ended or checker.returncode not in (0, 5):
         raise GraderError(f"collecting the checks failed:\n{checker.log}")
     checks: dict[str, list[CheckSpec]] = {e.name: [] for e in exercises}
@@ -71,9 +74,11 @@ def collect(exercises: Sequence[Exercise], timeout_s: float = 120) -> dict[str, 
     return checks
 
 
-def target(exercise: Exercise, spec: CheckSpec) -> str:
-    """The command-line form of a collected check: its module's path plus '::Class::test'."""
-    return str(exercise.check_module) + spec.nodeid[spec.nodeid.index("::") :]
+def target(spec: CheckSpec) -> str:
+    """The command-line form of a collected check: its module's path (the node id's is
+    relative to the checker's rootdir) plus '::Class::test'."""
+    module, _, rest = spec.nodeid.partition("::")
+    return f"{(ROOTDIR / module).resolve()}::{rest}"
 
 
 @dataclass
@@ -104,8 +109,8 @@ class Session:
 
     def targets(self, collecting: bool) -> list[str]:
         if collecting:
-            return [str(ledger.exercise.check_module) for ledger in self.open()]
-        return [target(ledger.exercise, s) for ledger in self.open() for s in ledger.missing]
+            return [str(path) for ledger in self.open() for path in ledger.exercise.check_modules]
+        return [target(s) for ledger in self.open() for s in ledger.missing]
 
     def runs(self) -> dict[str, ExerciseRun]:
         """Each exercise's run; those an interruption stopped before they began are left out."""

@@ -14,11 +14,10 @@ import torch
 
 from grader.data import Mnist, MnistError
 from grader.data import load as load_mnist
-from grader.engine.checker import Started, worker_spec
+from grader.engine.checker import Started, trains_on_mnist, worker_spec
 from grader.engine.verdict import Submission, SubmissionError
 from grader.engine.watch import CpuShare
 from grader.engine.workers import Worker
-from grader.exercises import trains_on_mnist
 from grader.kit.remote import Remote
 from grader.kit.training import Prepared
 from grader.settings import Settings
@@ -59,7 +58,7 @@ class State:
 
 def trains(state: State, name: str) -> bool:
     """Whether this exercise's checks train on MNIST (and the parent passed it)."""
-    return state.settings.data_dir is not None and trains_on_mnist(name)
+    return state.settings.data_dir is not None and trains_on_mnist(state.settings, name)
 
 
 def start_worker(state: State, name: str, started: Started | None = None) -> Worker:

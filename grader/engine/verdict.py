@@ -35,6 +35,10 @@ OUTCOME = pytest.StashKey["Outcome"]()
 CREDIT = pytest.StashKey[tuple[float, str]]()
 OUTPUT = pytest.StashKey[str]()
 TRACEBACK = pytest.StashKey[str]()
+# Set at collection from the course: the exercise a check grades, its points and visibility.
+EXERCISE = pytest.StashKey[str]()
+POINTS = pytest.StashKey[float]()
+VISIBILITY = pytest.StashKey[str]()
 
 
 class SubmissionError(Exception):
@@ -146,13 +150,18 @@ def student_traceback(exc: BaseException, outcome: Outcome, grader_traceback: st
 
 def check_id(item: pytest.Item) -> str:
     """A stable id: exercise, family (the test class) and check, e.g. tensors.slicing.column."""
-    parts = [Path(str(item.path)).stem]
+    parts = [exercise_of(item)]
     cls = getattr(item, "cls", None)
     if cls is not None:
         family = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cls.__name__.removeprefix("Test")).lower()
         parts.append(family)
     parts.append(item.name.removeprefix("test_"))
     return ".".join(parts)
+
+
+def exercise_of(item: pytest.Item) -> str:
+    """The exercise a check grades: as the course's modules say, else its module's name."""
+    return item.stash.get(EXERCISE, Path(str(item.path)).stem)
 
 
 def check_name(item: pytest.Item) -> str:
@@ -164,6 +173,13 @@ def check_name(item: pytest.Item) -> str:
 
 
 def points(item: pytest.Item) -> float:
+    """The check's points: the course's, else its own marker's."""
+    if POINTS in item.stash:
+        return item.stash[POINTS]
+    return marked_points(item)
+
+
+def marked_points(item: pytest.Item) -> float:
     marker = item.get_closest_marker("points")
     if marker is None or not marker.args:
         raise pytest.UsageError(f"{item.nodeid}: every check needs @pytest.mark.points(n)")
@@ -193,4 +209,5 @@ def build_result(item: pytest.Item, settings: Settings, duration: float) -> Chec
         duration_s=round(duration, 4),
         output=cap(item.stash.get(OUTPUT, ""), settings.output_cap),
         details=details,
+        visibility=item.stash.get(VISIBILITY, "visible"),
     )

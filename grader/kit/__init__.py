@@ -2,7 +2,11 @@
 what can go wrong (`errors`), assertions, gradient and architecture diagnosis, generated
 inputs, the course's loops and models, and training measured in the checker. Runs in the
 checker only; imports nothing of `grader.engine` (the engine provides the fixtures by name:
-device, mnist, prepared, trainer, progress, credit and student_modules)."""
+device, mnist, prepared, trainer, progress, credit and student_modules).
+
+The names below are the public, typed API for checks of a course's own exercises (README,
+"Adding an exercise"); the submodules hold more, for the built-in checks.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,38 @@ from typing import Any
 
 import pytest
 
+from grader.kit.architecture import LayerRow, assert_param_layers
+from grader.kit.assertions import (
+    EXACT,
+    FLOAT32,
+    FLOAT64,
+    Tolerance,
+    assert_number,
+    assert_shape,
+    assert_tensor,
+)
+from grader.kit.gradients import GRADIENT, assert_gradient
 from grader.kit.remote import Remote, student_module
+from grader.kit.training import Recipe, Target, Trainer
+
+__all__ = [
+    "EXACT",
+    "FLOAT32",
+    "FLOAT64",
+    "GRADIENT",
+    "LayerRow",
+    "Recipe",
+    "Remote",
+    "Target",
+    "Tolerance",
+    "Trainer",
+    "assert_gradient",
+    "assert_number",
+    "assert_param_layers",
+    "assert_shape",
+    "assert_tensor",
+    "exercise_fixture",
+]
 
 
 def exercise_fixture(name: str, changes_inputs: tuple[str, ...] = ()) -> Callable[..., Any]:
