@@ -6,8 +6,9 @@ files named NAME.py anywhere in the upload; failing those, a name that differs o
 alphabetical order. Every choice among several, and every miscased name, is one line of the
 results' output. Other .py files beside a chosen one are copied too (the student's helpers).
 
-    python -m grader.gradescope_files pick SUBMISSION WORK NOTES
+    python -m grader.gradescope_files pick SUBMISSION WORK NOTES [--course FILE]
     python -m grader.gradescope_files annotate RESULTS NOTES
+    python -m grader.gradescope_files seed METADATA [--course FILE] [--seed N]
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import click
 
-from grader import exercises
+from grader import course
 
 
 def candidates(submission: Path, name: str) -> list[Path]:
@@ -29,11 +31,23 @@ def candidates(submission: Path, name: str) -> list[Path]:
     )
 
 
-def pick(submission: Path, work: Path) -> list[str]:
+def student_id(people: list[dict[str, Any]], prefix: str = "") -> str:
+    """Who submitted, as grade-class names Gradescope's export: each submitter's SID, else
+    e-mail, else name; a group is id1+id2. `prefix` is ':' in the export's YAML."""
+    keys = [f"{prefix}{key}" for key in ("sid", "email", "name")]
+    ids = [next((str(p[k]) for k in keys if p.get(k)), "") for p in people]
+    return "+".join(i for i in ids if i)
+
+
+def load_course(course_file: Path | None) -> course.Course:
+    return course.parse(course.read(course_file), course_file) if course_file else course.BUILTIN
+
+
+def pick(submission: Path, work: Path, names: tuple[str, ...]) -> list[str]:
     """Copy each exercise's chosen file (and .py files beside it) into `work`; return notes."""
     work.mkdir(parents=True, exist_ok=True)
     notes = []
-    for name in exercises.names():
+    for name in names:
         found = candidates(submission, name)
         if not found:
             continue
@@ -44,7 +58,7 @@ def pick(submission: Path, work: Path) -> list[str]:
         elif chosen.name != f"{name}.py":
             notes.append(f"{name}: graded {shown[0]} as {name}.py (the name differs in case)")
         for helper in chosen.parent.glob("*.py"):
-            if helper.stem.lower() not in exercises.names() and not (work / helper.name).exists():
+            if helper.stem.lower() not in names and not (work / helper.name).exists():
                 shutil.copy(helper, work / helper.name)
         shutil.copy(chosen, work / f"{name}.py")
     return notes
@@ -71,13 +85,22 @@ def main() -> None:
     """
 
 
+COURSE_OPTION = click.option(
+    "--course",
+    "course_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The course file (its exercises, its seed secret's variable).",
+)
+
+
 @main.command("pick")
 @click.argument("submission", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.argument("work", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("notes_file", type=click.Path(dir_okay=False, path_type=Path))
-def pick_command(submission: Path, work: Path, notes_file: Path) -> None:
+@COURSE_OPTION
+def pick_command(submission: Path, work: Path, notes_file: Path, course_file: Path | None) -> None:
     """Copy the chosen files from SUBMISSION into WORK; write the notes to NOTES_FILE."""
-    notes = pick(submission, work)
+    notes = pick(submission, work, load_course(course_file).names())
     notes_file.write_text("".join(f"{note}\n" for note in notes), encoding="utf-8")
     for note in notes:
         click.echo(note)
@@ -90,6 +113,20 @@ def annotate_command(results: Path, notes_file: Path) -> None:
     """Add the notes in NOTES_FILE to the top of RESULTS' output."""
     if notes_file.is_file():
         annotate(results, notes_file.read_text(encoding="utf-8").splitlines())
+
+
+@main.command("seed")
+@click.argument("metadata", type=click.Path(dir_okay=False, path_type=Path))
+@COURSE_OPTION
+@click.option("--seed", "public_seed", type=int, default=0, show_default=True)
+def seed_command(metadata: Path, course_file: Path | None, public_seed: int) -> None:
+    """Print the submitters' seed: the course's per-student seed (as grade-class derives
+    it) from Gradescope's submission_metadata.json, else the public seed."""
+    people: list[dict[str, Any]] = []
+    if metadata.is_file():
+        people = json.loads(metadata.read_text(encoding="utf-8")).get("users") or []
+    student = student_id(people)
+    click.echo(load_course(course_file).seed_for(student, public_seed) if student else public_seed)
 
 
 if __name__ == "__main__":

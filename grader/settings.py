@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -231,6 +232,13 @@ class Settings:
         Staff runs (`all_checks`) include the hidden check modules."""
         parsed = course.parse(self.course_text, self.course_file)
         return parsed.with_hidden() if self.all_checks else parsed
+
+    @property
+    def worker_seed(self) -> int:
+        """The seed student code runs under: drawn from the run's seed one way (SHA-256), so
+        code that reads it learns nothing of the seed the checks draw their inputs from."""
+        digest = hashlib.sha256(f"worker {self.seed}".encode()).digest()
+        return int.from_bytes(digest[:4], "big")
 
     @property
     def jobs_or_default(self) -> int:

@@ -1,9 +1,12 @@
 """Build what instructors hand out: a student repository template and a Gradescope bundle.
 
-    python -m grader.template student OUT_DIR [--grader SPEC]
-    python -m grader.template gradescope OUT.zip [--grader SPEC]
+    python -m grader.template student OUT_DIR --grader SPEC [--course FILE]
+    python -m grader.template gradescope OUT.zip --grader SPEC [--course FILE]
 
-Neither contains solutions/. Both install the grader with pip from SPEC: a wheel built from
+With a course file (grader.course; ./course.toml when there is one), both carry it: the
+template with the checks of the course's own exercises and without its hidden checks, the
+bundle with everything, the per-student seed secret included. Neither contains
+solutions/. Both install the grader with pip from SPEC: a wheel built from
 this repository (`pip wheel --no-deps -w dist .`) holds only the `grader` package, so it
 can be published (a release asset, a package index) without the reference solutions.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
 import shutil
 import stat
 import zipfile
@@ -20,11 +24,13 @@ from pathlib import Path
 
 import click
 
-from grader import exercises
+from grader import api, course, exercises
 from grader.engine.events import CheckSpec
 from grader.engine.runner import collect
+from grader.errors import UsageError
 from grader.formats import classroom
 from grader.report import Status
+from grader.settings import Settings
 
 CPU_TORCH = "pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"
 
@@ -74,14 +80,16 @@ CACHE = """        with:
 """
 
 
-def classroom_workflow(spec: str) -> str:
+def classroom_workflow(spec: str, settings: Settings) -> str:
     """One step per exercise (its id is the exercise name), then the Classroom reporter.
 
     Every step after the install runs unless the job is cancelled, so one failure never
-    loses the other exercises' points; the caches are saved even when checks fail."""
-    collected = collect(exercises.EXERCISES)
-    names = exercises.names()
-    steps = "".join(grading_step(e, collected[e.name]) for e in exercises.EXERCISES)
+    loses the other exercises' points; the caches are saved even when checks fail. The
+    points are the course's, of the checks students get (the visible ones)."""
+    chosen = settings.course.exercises
+    collected = collect(chosen, settings)
+    names = settings.course.names()
+    steps = "".join(grading_step(e, collected[e.name]) for e in chosen)
     env = "".join(
         f'          {name.upper()}_RESULTS: "${{{{ steps.{name}.outputs.result }}}}"\n'
         for name in names
@@ -122,9 +130,9 @@ jobs:
 """
 
 
-def time_budget() -> str:
+def time_budget(chosen: tuple[exercises.Exercise, ...]) -> str:
     """The template README's sentence on time limits, from the same numbers as the workflow."""
-    limits = ", ".join(f"{e.name} {e.timeout_s:g} s" for e in exercises.EXERCISES)
+    limits = ", ".join(f"{e.name} {e.timeout_s:g} s" for e in chosen)
     return (
         f"Time limits: each exercise is stopped after its limit ({limits}); the whole job "
         f"after {JOB_TIMEOUT_MIN} minutes. Each exercise's points reach the classroom even "
@@ -149,17 +157,48 @@ Every push is graded by GitHub Classroom with the same checks (`.github/workflow
 """
 
 
-def write_student_template(out: Path, spec: str, stubs: Path) -> list[Path]:
-    """The student repository: stubs, a README and the Classroom workflow; no solutions."""
+def stub_files(chosen: tuple[exercises.Exercise, ...], stubs: Path) -> dict[str, Path]:
+    """Each graded exercise's stub: the built-in ones from `stubs`, the course's own from
+    their folder (python -m grader.stubs ... --course writes them)."""
+    found = {e.name: e.folder / "stub.py" if e.folder else stubs / f"{e.name}.py" for e in chosen}
+    missing = [f"{name} ({path})" for name, path in found.items() if not path.is_file()]
+    if missing:
+        raise UsageError(f"no stub for {', '.join(missing)}: run python -m grader.stubs")
+    return found
+
+
+def course_files(parsed: course.Course, hidden: bool) -> dict[str, Path]:
+    """The course's files by their path beside the course file: course.toml, its own
+    exercises' checks, and (with `hidden`) the hidden check modules."""
+    if not parsed.source:
+        return {}
+    base = Path(parsed.source).parent
+    files = {course.FILE_NAME: Path(parsed.source)}
+    own = [e.folder / "checks.py" for e in parsed.exercises if e.folder is not None]
+    kept = sorted(parsed.hidden_dir.glob("*.py")) if hidden and parsed.hidden_dir else []
+    for path in [*own, *kept]:
+        if not path.is_relative_to(base):
+            raise UsageError(f"{path}: a course's files must lie in the course file's folder")
+        files[path.relative_to(base).as_posix()] = path
+    return files
+
+
+def write_student_template(out: Path, spec: str, stubs: Path, settings: Settings) -> list[Path]:
+    """The student repository: stubs, a README, the Classroom workflow and the course file
+    with its own exercises' checks; no solutions, no hidden checks."""
     target = out / "exercises"
     target.mkdir(parents=True, exist_ok=True)
-    for name in exercises.names():
-        shutil.copy(stubs / f"{name}.py", target / f"{name}.py")
+    chosen = settings.course.exercises
+    for name, stub in stub_files(chosen, stubs).items():
+        shutil.copy(stub, target / f"{name}.py")
+    for relative, path in course_files(settings.course, hidden=False).items():
+        (out / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, out / relative)
     workflow = out / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True, exist_ok=True)
-    workflow.write_text(classroom_workflow(spec), encoding="utf-8")
+    workflow.write_text(classroom_workflow(spec, settings), encoding="utf-8")
     (out / "README.md").write_text(
-        STUDENT_README.format(spec=spec, budget=time_budget()), encoding="utf-8"
+        STUDENT_README.format(spec=spec, budget=time_budget(chosen)), encoding="utf-8"
     )
     (out / ".gitignore").write_text("__pycache__/\n*.pt\nclassroom-*.txt\n", encoding="utf-8")
     return sorted(p for p in out.rglob("*") if p.is_file())
@@ -185,9 +224,21 @@ root="${AUTOGRADER_ROOT:-/autograder}"
 work="$root/work/exercises"
 notes="$root/work/notes.txt"
 rm -rf "$root/work" && mkdir -p "$work" "$root/results"
+# The course the bundle was built with (its hidden checks too), where Gradescope unpacked it.
+course=()
+for dir in "$root/source" "$(dirname "$0")"; do
+  if [ -z "${course[*]}" ] && [ -f "$dir/course/course.toml" ]; then
+    course=(--course "$dir/course/course.toml")
+    secret_file="$dir/course/seed.secret"
+  fi
+done
+# The submitters' own seed (HMAC of their id under the course secret, as grade-class).
+seed=$(@SECRET@python -m grader.gradescope_files seed \\
+  "$root/submission_metadata.json" "${course[@]}")
 # One file per exercise, by a stated rule (python -m grader.gradescope_files --help).
-python -m grader.gradescope_files pick "$root/submission" "$work" "$notes"
-grade "$work" --output gradescope="$root/results/results.json" "$@"
+python -m grader.gradescope_files pick "$root/submission" "$work" "$notes" "${course[@]}"
+grade "$work" "${course[@]}" --all-checks --seed "${seed:-0}" \
+  --output gradescope="$root/results/results.json" "$@"
 status=$?
 python -m grader.gradescope_files annotate "$root/results/results.json" "$notes"
 if [ ! -s "$root/results/results.json" ]; then
@@ -198,19 +249,57 @@ exit 0
 """
 
 
-def write_gradescope_bundle(zip_path: Path, spec: str) -> list[str]:
-    """A zip with setup.sh and run_autograder at its top level, both executable."""
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
-    files = {
-        "setup.sh": SETUP_SH.format(cpu_torch=CPU_TORCH, spec=spec),
-        "run_autograder": RUN_AUTOGRADER,
+def seed_secret(parsed: course.Course) -> str:
+    """The course secret per-student seeds come from, taken from the environment now."""
+    if not parsed.seed_secret_env:
+        return ""
+    secret = os.environ.get(parsed.seed_secret_env, "")
+    if not secret:
+        raise UsageError(
+            f"{Path(parsed.source).name} asks for per-student seeds: set "
+            f"${parsed.seed_secret_env} to the course secret before building the bundle"
+        )
+    return secret
+
+
+def write_gradescope_bundle(zip_path: Path, spec: str, settings: Settings) -> list[str]:
+    """A zip with setup.sh and run_autograder at its top level, both executable, and the
+    course (its hidden checks and seed secret too) under course/."""
+    parsed = settings.course
+    secret = seed_secret(parsed)
+    read_secret = f'{parsed.seed_secret_env}="$(cat "$secret_file")" ' if secret else ""
+    files: dict[str, bytes] = {
+        "setup.sh": SETUP_SH.format(cpu_torch=CPU_TORCH, spec=spec).encode(),
+        "run_autograder": RUN_AUTOGRADER.replace("@SECRET@", read_secret).encode(),
     }
+    for relative, path in course_files(parsed, hidden=True).items():
+        files[f"course/{relative}"] = path.read_bytes()
+    if secret:
+        files["course/seed.secret"] = secret.encode()
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for name, text in files.items():
+        for name, data in files.items():
             info = zipfile.ZipInfo(name)
-            info.external_attr = (stat.S_IFREG | 0o755) << 16
-            bundle.writestr(info, text)
+            mode = 0o755 if "/" not in name else 0o600 if name.endswith(".secret") else 0o644
+            info.external_attr = (stat.S_IFREG | mode) << 16
+            bundle.writestr(info, data)
     return sorted(files)
+
+
+COURSE_OPTION = click.option(
+    "--course",
+    "course_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"The course file [default: ./{course.FILE_NAME} if there is one, else the built-in].",
+)
+
+
+def load(course_file: Path | None) -> Settings:
+    """The settings a template is made for: the course's, visible checks."""
+    try:
+        return api.with_course(Settings(course_file=course_file))
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 GRADER_OPTION = click.option(
@@ -238,23 +327,30 @@ def main() -> None:
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="The folder of generated stubs to hand out.",
 )
-def student(out: Path, spec: str, stubs: Path) -> None:
+@COURSE_OPTION
+def student(out: Path, spec: str, stubs: Path, course_file: Path | None) -> None:
     """Write the student repository template into OUT."""
     if out.exists() and any(out.iterdir()):
         raise click.UsageError(f"{out} is not empty")
-    missing = [n for n in exercises.names() if not (stubs / f"{n}.py").is_file()]
-    if missing:
-        raise click.UsageError(f"{stubs} has no stub for {', '.join(missing)}")
-    files = write_student_template(out, spec, stubs)
+    settings = load(course_file)
+    try:
+        stub_files(settings.course.exercises, stubs)
+        files = write_student_template(out, spec, stubs, settings)
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
     click.echo(f"wrote {len(files)} files to {out}")
 
 
 @main.command()
 @click.argument("zip_path", metavar="OUT.zip", type=click.Path(dir_okay=False, path_type=Path))
 @GRADER_OPTION
-def gradescope(zip_path: Path, spec: str) -> None:
+@COURSE_OPTION
+def gradescope(zip_path: Path, spec: str, course_file: Path | None) -> None:
     """Write the Gradescope autograder bundle (upload it as the autograder zip)."""
-    names = write_gradescope_bundle(zip_path, spec)
+    try:
+        names = write_gradescope_bundle(zip_path, spec, load(course_file))
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
     click.echo(f"wrote {zip_path} with {', '.join(names)}")
 
 

@@ -174,9 +174,13 @@ def test_the_seed_reaches_code_that_runs_at_import(tmp_path: Path) -> None:
         code, out, _ = run_cli(*args, "--seed", str(seed), "--format", "json")
         assert code == 0
         message = json.loads(out)["exercises"][0]["checks"][0]["message"]
-        torch.manual_seed(seed)
         seen[seed] = message
+        torch.manual_seed(Settings(seed=seed).worker_seed)
         assert message.endswith(f"tensors: {torch.randn(1).item():.6f}"), message
+        torch.manual_seed(seed)
+        assert not message.endswith(f"tensors: {torch.randn(1).item():.6f}"), (
+            "student code runs under a seed derived one way from --seed, never --seed itself"
+        )
     assert seen[3] != seen[4]
 
 

@@ -168,3 +168,5 @@ def test_the_published_wheel_holds_the_grader_but_no_solutions(tmp_path: Path) -
     assert "grader/engine/checker.ini" in names
     assert "grader/worker/__main__.py" in names and "grader/kit/training.py" in names
     assert not [n for n in names if n.startswith(("solutions/", "exercises/", "tests/"))]
+    assert "grader/course.schema.json" in names
+    assert not [n for n in names if "examples/" in n or "hidden" in n], "no course's checks"

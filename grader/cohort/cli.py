@@ -11,15 +11,16 @@ import dataclasses
 import os
 import signal
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from grader import __version__, data, exercises
+from grader import __version__, data
+from grader.api import with_course
 from grader.cohort import entries, exports, html, pool
 from grader.cohort.gradebook import Gradebook, Graded, locked
+from grader.course import Course
 from grader.errors import UsageError
 from grader.settings import Settings, cli_options, from_cli
 
@@ -36,17 +37,26 @@ Rerunning the same command grades only what is new or changed (by content hash);
 """
 
 
-def local_data(data_dir: Path | None, download: bool, only: Sequence[str]) -> Path | None:
+def local_data(settings: Settings) -> Path | None:
     """Find (or download once) MNIST here, so parallel `grade` processes never race to
     download it; None when no selected exercise needs it or it cannot be had (each
     report then says why)."""
-    chosen = [e for e in exercises.EXERCISES if not only or e.name in only]
-    if not any(e.needs_mnist for e in chosen):
-        return data_dir
+    if not any(e.needs_mnist for e in settings.course.select(settings.only)):
+        return settings.data_dir
     try:
-        return data.locate(data_dir, download)
+        return data.locate(settings.data_dir, settings.download)
     except data.MnistError:
-        return data_dir
+        return settings.data_dir
+
+
+def require_secret(course: Course) -> None:
+    """A course that asks for per-student seeds must have its secret here: grading with
+    the public seed instead would hand every student the inputs they practised on."""
+    if course.seed_secret_env and not os.environ.get(course.seed_secret_env):
+        raise UsageError(
+            f"{Path(course.source).name} asks for per-student seeds: set "
+            f"${course.seed_secret_env} to the course secret (never commit it)"
+        )
 
 
 def unique(found: list[entries.Entry]) -> list[entries.Entry]:
@@ -90,7 +100,7 @@ def grade_class(
     with locked(out):
         book = Gradebook(out / "gradebook.sqlite")
         try:
-            packed = [entries.pack(e) for e in found]
+            packed = [entries.pack(e, settings.course.names()) for e in found]
             todo = plan(book, packed, settings, regrade)
             unreadable = sum(1 for p in packed if p.problem)
             kept = len(found) - len(todo) - unreadable
@@ -114,9 +124,10 @@ def plan(
     """Record unreadable entries now; return what must be graded."""
     todo = []
     for item in packed:
+        own = pool.for_student(settings, item.student)
         if item.problem:
-            book.record(problem_row(item, settings))
-        elif regrade or not book.current(item.student, item.content_hash, pool.grade_key(settings)):
+            book.record(problem_row(item, own))
+        elif regrade or not book.current(item.student, item.content_hash, pool.grade_key(own)):
             todo.append(item)
     return todo
 
@@ -190,7 +201,7 @@ def require_report_libraries() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for gradebook.sqlite, grades.csv, checks.csv and report.html.",
 )
-@cli_options("grade-class", per="submission", threads=1)
+@cli_options("grade-class", per="submission", threads=1, all_checks=True)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -222,11 +233,10 @@ def main(
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         require_report_libraries()
-        given = from_cli(options)
+        given = with_course(from_cli(options))
+        require_secret(given.course)
         remote = scheduler is not None
-        data_dir = (
-            given.data_dir if remote else local_data(given.data_dir, given.download, given.only)
-        )
+        data_dir = given.data_dir if remote else local_data(given)
         settings = dataclasses.replace(given, data_dir=data_dir, download=given.download and remote)
         grade_class(
             submissions,

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from grader.exercises import EXERCISES
+from grader import exercises
+from grader.gradescope_files import student_id
 
 METADATA = "submission_metadata.yml"
 MAX_FILE_BYTES = 2_000_000
@@ -77,12 +78,11 @@ def gradescope_entries(root: Path) -> Iterator[Entry]:
     metadata = yaml.safe_load((root / METADATA).read_text(encoding="utf-8")) or {}
     for folder, info in metadata.items():
         people = (info or {}).get(":submitters") or []
-        ids = [str(p.get(":sid") or p.get(":email") or p.get(":name") or "") for p in people]
-        student = "+".join(i for i in ids if i) or str(folder)
+        student = student_id(people, ":") or str(folder)
         yield Entry(student, root / str(folder))
 
 
-def pack(entry: Entry) -> Packed:
+def pack(entry: Entry, names: tuple[str, ...] = exercises.names()) -> Packed:
     """The entry's files, or the one problem that makes it ungradable."""
     try:
         files = read_zip(entry.path) if entry.path.suffix == ".zip" else read_folder(entry.path)
@@ -91,7 +91,7 @@ def pack(entry: Entry) -> Packed:
     files = strip_common_folder(files)
     if not files:
         return Packed(entry.student, problem=f"{entry.path.name}: no files")
-    wanted = {f"{e.name}.py" for e in EXERCISES}
+    wanted = {f"{name}.py" for name in names}
     if not wanted & set(files):
         listed = ", ".join(sorted(files)[:5])
         return Packed(

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import UsageError
+from grader.exercises import RENAMED_IDS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -97,6 +98,16 @@ class Gradebook:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        self.rename_checks()
+
+    def rename_checks(self) -> None:
+        """Check ids that changed (grader.exercises.RENAMED_IDS) are read under their new id
+        in a gradebook written before, so old and new rows count together."""
+        with self.db:
+            for old, new in RENAMED_IDS.items():
+                self.db.execute(
+                    "UPDATE OR IGNORE checks SET check_id = ? WHERE check_id = ?", (new, old)
+                )
 
     def close(self) -> None:
         self.db.close()

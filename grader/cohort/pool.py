@@ -11,6 +11,7 @@ order they finish, so the gradebook can commit each one at once.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -39,6 +40,12 @@ def grade_key(settings: Settings) -> str:
     """What decides a grade besides the content: the grader's version and the decisive
     settings (not where MNIST lies); equal keys and content mean equal grades."""
     return f"{__version__} {settings.key()}"
+
+
+def for_student(settings: Settings, student: str) -> Settings:
+    """The settings one student is graded with: the course's seed of their own (an HMAC of
+    their id under the course secret), else the run's."""
+    return dataclasses.replace(settings, seed=settings.course.seed_for(student, settings.seed))
 
 
 def grade_files(student: str, files: dict[str, bytes], settings: Settings) -> Graded:
@@ -99,7 +106,8 @@ def run_local(work: Sequence[Packed], settings: Settings, workers: int, done: Fi
         running: set[Future[Graded]] = set()
         try:
             for packed in queue:
-                running.add(pool.submit(grade_files, packed.student, packed.files, settings))
+                own = for_student(settings, packed.student)
+                running.add(pool.submit(grade_files, packed.student, packed.files, own))
                 if len(running) >= workers:
                     running = collect(running, done)
             while running:
@@ -131,7 +139,14 @@ def run_dask(work: Sequence[Packed], settings: Settings, address: str, done: Fin
         raise UsageError(f"--scheduler {address}: cannot connect ({exc})") from None
     with client:
         futures = [
-            client.submit(grade_files, p.student, p.files, settings, pure=False, key=f"grade-{i}")
+            client.submit(
+                grade_files,
+                p.student,
+                p.files,
+                for_student(settings, p.student),
+                pure=False,
+                key=f"grade-{i}",
+            )
             for i, p in enumerate(work)
         ]
         try:

@@ -42,7 +42,7 @@ def worker_spec(settings: Settings, folder: Path, name: str) -> Spec:
         exercise=name,
         problem=read_problems(folder).get(f"{name}.py", ""),
         threads=settings.threads,
-        seed=settings.seed,
+        seed=settings.worker_seed,
         device=settings.device.value,
         warm_optimizer=settings.data_dir is not None and trains_on_mnist(settings, name),
     )

@@ -146,7 +146,7 @@ def load_exercise(config: pytest.Config, name: str) -> Remote:
 def import_in_worker(state: State, name: str) -> Remote | SubmissionError:
     worker = state.workers.get(name) or start_worker(state, name)
     try:
-        worker.request(Reseed(state.settings.seed))
+        worker.request(Reseed(state.settings.worker_seed))
         module = ask(worker, GetModule())
     except StudentError as exc:
         if exc.kind != "import":
@@ -227,7 +227,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     state = item.config.stash.get(STATE, None)
     seed = state.settings.seed if state else 0
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed % 2**32)  # numpy takes 32 bits; a per-student seed has 63
     torch.manual_seed(seed)
     if state is not None:
         torch.set_num_threads(state.settings.threads)

@@ -28,7 +28,7 @@ def test_entry(check: CheckResult) -> dict[str, Any]:
         "status": "passed" if full else "failed",
         "output": output,
         "output_format": "text",
-        "visibility": "visible",
+        "visibility": check.visibility,  # the course's: hidden checks stay hidden
     }
 
 

@@ -1,0 +1,314 @@
+"""The course file: parsed and validated in this process (fast tier), and a whole course of
+an instructor's own graded end to end by the real commands (marked slow).
+
+The example course (`examples/course/`) changes points, one accuracy threshold and a time
+limit, hides one check and shows another after the due date, keeps a check module out of
+the students' hands and adds a fifth exercise (`norms`) written with grader.kit alone.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import re
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from grader import course, exercises
+from grader.cohort.gradebook import Gradebook
+from grader.errors import UsageError
+from grader.exercises import CHECKS_DIR
+from grader.settings import Settings
+from grader.template import main as template_main
+from tests.conftest import EXERCISES, ROOT, SOLUTIONS, solution_text
+
+EXAMPLE = ROOT / "examples" / "course"
+COURSE_FILE = EXAMPLE / "course.toml"
+SECRET = "GRADER_SEED_SECRET"
+OWN = EXAMPLE / "norms" / "solution.py"
+
+
+def parse(tmp_path: Path, text: str) -> course.Course:
+    path = tmp_path / "course.toml"
+    path.write_text(text, encoding="utf-8")
+    return course.parse(text, path)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('[points]\n"tensors.slicing" = -1', "points.tensors.slicing: -1 is less than the minimum"),
+        ('[visibility]\n"tensors" = "secret"', "visibility.tensors: 'secret' is not one of"),
+        ("[course]\ngrade = []", "course: Additional properties are not allowed ('grade' was"),
+        ('[course]\ngraded = ["tensors", "nope"]', "course.graded: unknown exercise 'nope'"),
+        ("[exercises.mlp]\ntimeout = 0", "exercises.mlp.timeout: 0 is less than the minimum of 1"),
+        (
+            "[exercises.mlp.accuracy]\nmlp = { threshold = 0.9, floor = 0.95 }",
+            "exercises.mlp.accuracy.mlp: floor 0.95 must be below threshold 0.9",
+        ),
+        (
+            "[exercises.mlp.accuracy]\nlenet = { threshold = 0.9, floor = 0.8 }",
+            "exercises.mlp.accuracy.lenet: no such accuracy check; allowed: logistic_regression",
+        ),
+        ("[exercises.extra]\ntitle = 'x'", "exercises.extra: not a built-in exercise"),
+        ("[exercises.extra]\nfolder = 'nowhere'", "exercises.extra.folder:"),
+        ("[points\n", "course.toml: not valid TOML"),
+    ],
+)
+def test_a_bad_value_is_one_line_that_names_the_key(tmp_path: Path, text: str, said: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse(tmp_path, text)
+    message = str(caught.value)
+    assert said in message and "\n" not in message, message
+
+
+def test_an_empty_file_or_none_is_the_built_in_course(tmp_path: Path) -> None:
+    for parsed in (parse(tmp_path, "# nothing yet\n"), course.parse("", None)):
+        assert parsed.exercises == exercises.EXERCISES
+        assert parsed.points_for("tensors.slicing.column", 1.0) == 1.0
+        assert parsed.visibility_of("tensors.slicing.column") is course.Visibility.VISIBLE
+    assert course.find(None, tmp_path) == tmp_path / "course.toml"
+    assert course.find(None, tmp_path / "elsewhere") is None
+
+
+def test_the_longest_prefix_wins_and_names_whole_parts(tmp_path: Path) -> None:
+    parsed = parse(
+        tmp_path,
+        '[points]\n"tensors" = 2\n"tensors.slicing" = 3\n"tensors.slicing.column" = 5\n'
+        '"lenet.questions.answer" = 0.25\n',
+    )
+    assert parsed.points_for("tensors.slicing.column", 1) == 5
+    assert parsed.points_for("tensors.slicing.row", 1) == 3
+    assert parsed.points_for("tensors.math.det", 1) == 2
+    assert parsed.points_for("tensors_extra.x", 1) == 1, "a prefix ends at a dot"
+    assert parsed.points_for("lenet.questions.answer[filters-conv1]", 0.5) == 0.25
+
+
+def test_the_example_course_reads_as_written() -> None:
+    parsed = course.parse(COURSE_FILE.read_text(), COURSE_FILE)
+    assert parsed.names() == ("tensors", "autograd", "mlp", "lenet", "norms")
+    mlp = parsed.exercise("mlp")
+    assert mlp is not None and mlp.accuracy_of("mlp") == exercises.Accuracy(0.95, 0.85)
+    assert mlp.accuracy_of("logistic_regression") is None, "the check's own target stays"
+    lenet = parsed.exercise("lenet")
+    assert lenet is not None and lenet.timeout_s == 420
+    norms = parsed.exercise("norms")
+    assert norms is not None and norms.check_module == EXAMPLE / "norms" / "checks.py"
+    assert parsed.visibility_of("tensors.math.det") is course.Visibility.HIDDEN
+    hidden = parsed.with_hidden().exercise("tensors")
+    assert hidden is not None and hidden.hidden == EXAMPLE / "hidden" / "tensors.py"
+    assert parsed.visibility_of("tensors.hidden_slicing.x", True) is course.Visibility.HIDDEN
+
+
+def test_seeds_are_per_student_stable_and_need_the_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed = course.parse(COURSE_FILE.read_text(), COURSE_FILE)
+    monkeypatch.delenv(SECRET, raising=False)
+    assert parsed.seed_for("alice", 7) == 7, "without the secret: the public seed"
+    monkeypatch.setenv(SECRET, "one")
+    alice, bob = parsed.seed_for("alice", 7), parsed.seed_for("bob", 7)
+    assert alice != bob and alice == parsed.seed_for("alice", 0)
+    assert 2**32 < alice < 2**63 and 2**32 < bob < 2**63
+    monkeypatch.setenv(SECRET, "two")
+    assert parsed.seed_for("alice", 7) != alice, "another secret, other seeds"
+
+
+def test_student_code_never_runs_under_the_checks_seed() -> None:
+    seeds = {Settings(seed=seed).worker_seed for seed in range(50)}
+    assert len(seeds) == 50 and not seeds & set(range(50))
+    assert Settings(seed=3).worker_seed == Settings(seed=3).worker_seed
+
+
+def test_settings_carry_the_course_to_the_checker(tmp_path: Path) -> None:
+    text = COURSE_FILE.read_text()
+    settings = Settings(course_file=COURSE_FILE, course_text=text, all_checks=True)
+    again = Settings.from_json(settings.to_json())
+    assert again == settings and again.course.names() == settings.course.names()
+    assert again.course.exercise("tensors").hidden is not None  # type: ignore[union-attr]
+    assert dataclasses.replace(settings, course_digest="x").key() != settings.key()
+
+
+def trained_checks(module: Path) -> set[str]:
+    """The checks of a module that take the `trainer` fixture: those train to a target."""
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    return {
+        node.name.removeprefix("test_")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        and node.name.startswith("test_")
+        and any(arg.arg == "trainer" for arg in node.args.args)
+    }
+
+
+def test_the_registry_names_every_accuracy_check() -> None:
+    for exercise in exercises.EXERCISES:
+        assert set(exercise.accuracy_checks) == trained_checks(CHECKS_DIR / f"{exercise.name}.py")
+
+
+def test_old_check_ids_read_as_new_ones_in_an_existing_gradebook(tmp_path: Path) -> None:
+    path = tmp_path / "gradebook.sqlite"
+    Gradebook(path).close()
+    old, new = next(iter(exercises.RENAMED_IDS.items()))
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO submissions (student, content_hash, settings, grader_version, seed, "
+            "device, graded_at, duration_s, score, max_score, report, problem) "
+            "VALUES ('ann', 'h', 's', 'v', 0, 'cpu', 't', 1, 5, 5, '{}', '')"
+        )
+        db.execute(
+            "INSERT INTO checks VALUES ('ann', ?, 'lenet', 'LeNet', 'passed', 5, 5, '', '{}')",
+            (old,),
+        )
+    book = Gradebook(path)
+    assert [row["check_id"] for row in book.checks()] == [new]
+    book.close()
+
+
+# ---- end to end, with the real commands -------------------------------------------------
+
+GRADE = [sys.executable, "-m", "grader"]
+
+
+def run(*args: object, env: dict[str, str] | None = None, cwd: Path = ROOT) -> str:
+    proc = subprocess.run(
+        [str(a) for a in args], capture_output=True, text=True, timeout=600, env=env, cwd=cwd
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def listed_total(*extra: str) -> float:
+    out = run(*GRADE, "--list", "--course", COURSE_FILE, *extra)
+    return float(out.strip().splitlines()[-1].split()[1])
+
+
+def submission(folder: Path, *names: str) -> Path:
+    folder.mkdir(parents=True)
+    for name in names:
+        text = OWN.read_text() if name == "norms" else solution_text(name)
+        (folder / f"{name}.py").write_text(text, encoding="utf-8")
+    return folder
+
+
+FAST = ("tensors", "autograd", "norms")  # no MNIST: the end-to-end runs stay short
+
+
+@pytest.mark.slow
+def test_every_command_agrees_on_the_course_maximum(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--list, grade, grade-class, the student template and the Gradescope bundle give the
+    example course the same maximum: all checks for staff, the visible ones for students."""
+    import os
+
+    staff, student = listed_total("--all-checks"), listed_total()
+    assert staff > student > 0
+    only = [f"--only={name}" for name in FAST]
+    fast_staff = listed_total("--all-checks", *only)
+    fast_student = listed_total(*only)
+    sub = submission(tmp_path / "alice", *FAST)
+    mine = json.loads(run(*GRADE, sub, "--course", COURSE_FILE, *only, "--format=json"))
+    assert mine["score"] == mine["max_score"] == fast_student
+    ids = [c["id"] for e in mine["exercises"] for c in e["checks"]]
+    assert "tensors.math.det" not in ids and not [i for i in ids if "hidden" in i]
+    assert {c["visibility"] for e in mine["exercises"] for c in e["checks"]} == {"visible"}
+    assert mine["course"]["sha256"] and mine["course"]["points"]["tensors.slicing"] == 2
+
+    env = {**os.environ, SECRET: "course secret"}
+    out = tmp_path / "grades"
+    run(sys.executable, "-m", "grader.cohort", tmp_path, "--out", out, "--course", COURSE_FILE,
+        *only, "--workers=1", env=env)  # fmt: skip
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        (score, top, seed) = db.execute("SELECT score, max_score, seed FROM submissions").fetchone()
+    assert score == top == fast_staff
+    parsed = course.parse(COURSE_FILE.read_text(), COURSE_FILE)
+    monkeypatch.setenv(SECRET, "course secret")
+    assert seed == parsed.seed_for("alice", 0) != 0
+
+    template = tmp_path / "template"
+    result = CliRunner().invoke(
+        template_main, ["student", str(template), "--grader", "g", "--course", str(COURSE_FILE)]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (template / "exercises").iterdir()) == [
+        f"{n}.py" for n in sorted(parsed.names())
+    ]
+    assert not (template / "hidden").exists() and not list(template.rglob("solution.py"))
+    assert "hidden_slicing" not in "".join(p.read_text() for p in template.rglob("*.py"))
+    assert workflow_maximum(template) == student
+
+    bundle = tmp_path / "autograder.zip"
+    result = CliRunner().invoke(
+        template_main, ["gradescope", str(bundle), "--grader", "g", "--course", str(COURSE_FILE)]
+    )
+    assert result.exit_code == 0, result.output
+    results = gradescope(tmp_path, bundle, sub, only)
+    assert results["score"] == fast_staff == sum(t["max_score"] for t in results["tests"])
+    seen = {t["number"]: t["visibility"] for t in results["tests"]}
+    assert seen["tensors.math.det"] == seen["tensors.hidden_slicing.column_of_a_wide_matrix"]
+    assert (
+        seen["tensors.math.det"] == "hidden" and seen["autograd.fit.fit_line"] == "after_due_date"
+    )
+    assert "hidden_slicing" not in results["output"]
+    assert f"seed {parsed.seed_for('alice', 0)}" in results["output"], "the student's own seed"
+
+
+def workflow_maximum(template: Path) -> float:
+    """The points the Classroom workflow's steps stand for (their fallback payloads)."""
+    import base64
+
+    workflow = yaml.safe_load((template / ".github/workflows/classroom.yml").read_text())
+    total = 0.0
+    for step in workflow["jobs"]["run-autograding-tests"]["steps"]:
+        for encoded in re.findall(r'echo "result=([A-Za-z0-9+/=]+)"', step.get("run", "")):
+            total += json.loads(base64.b64decode(encoded))["max_score"]
+    return total
+
+
+def gradescope(tmp_path: Path, bundle: Path, sub: Path, only: list[str]) -> dict[str, Any]:
+    """run_autograder as Gradescope runs it: the bundle in source/, the upload, metadata."""
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / "source")
+    (root / "submission").mkdir(parents=True)
+    for path in sub.iterdir():
+        (root / "submission" / path.name).write_bytes(path.read_bytes())
+    users = [{"sid": "alice", "email": "a@example.org", "name": "Alice"}]
+    (root / "submission_metadata.json").write_text(json.dumps({"users": users}))
+    import os
+
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root)}
+    env.pop(SECRET, None)  # the bundle carries its secret
+    run("bash", root / "source" / "run_autograder", *only, env=env)
+    data: dict[str, Any] = json.loads((root / "results" / "results.json").read_text())
+    return data
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("mnist_root")
+def test_the_course_sets_the_accuracy_target(tmp_path: Path) -> None:
+    """The example course asks 95 % of the MLP (the check's own target is 96 %)."""
+    out = run(*GRADE, SOLUTIONS, "--course", COURSE_FILE, "--only=mlp",
+              "--check=mlp.trained_accuracy.mlp", "--format=json")  # fmt: skip
+    (check,) = [c for e in json.loads(out)["exercises"] for c in e["checks"]]
+    assert check["status"] == "passed"
+    training = check["details"]["training"]
+    assert (training["threshold"], training["floor"]) == (0.95, 0.85)
+    assert training["accuracy"] >= 0.95
+
+
+@pytest.mark.slow
+def test_the_stubs_of_a_courses_own_exercise_stay_in_sync() -> None:
+    out = run(sys.executable, "-m", "grader.stubs", SOLUTIONS, EXERCISES, "--check",
+              "--course", COURSE_FILE)  # fmt: skip
+    assert out.startswith("0 stub(s) stale")
