@@ -218,9 +218,12 @@ def test_cap_keeps_both_ends_and_says_the_cut() -> None:
 
 
 def test_the_worker_is_started_with_its_seed() -> None:
-    """The seed is in the worker's job, set before the import (tests/test_cli.py runs it)."""
-    spec = worker_spec(Settings(seed=11, device=Device.CPU), SOLUTIONS, "tensors")
-    assert (spec.job.seed, spec.job.device, spec.job.exercise) == (11, "cpu", "tensors")
+    """The worker's seed is in its job, set before the import (tests/test_cli.py runs it):
+    drawn from the run's seed, never the run's seed itself."""
+    settings = Settings(seed=11, device=Device.CPU)
+    spec = worker_spec(settings, SOLUTIONS, "tensors")
+    assert (spec.job.device, spec.job.exercise) == ("cpu", "tensors")
+    assert spec.job.seed == settings.worker_seed != 11
 
 
 @pytest.mark.parametrize(
