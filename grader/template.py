@@ -14,6 +14,7 @@ can be published (a release asset, a package index) without the reference soluti
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import os
@@ -57,18 +58,40 @@ def fallback_result(name: str, specs: list[CheckSpec]) -> str:
     return base64.b64encode(json.dumps(data, separators=(",", ":")).encode()).decode("ascii")
 
 
-def grading_step(exercise: exercises.Exercise, specs: list[CheckSpec]) -> str:
-    """One exercise: runs unless the job was cancelled, and always leaves a result."""
+def grading_step(exercise: exercises.Exercise, specs: list[CheckSpec], pinned: str) -> str:
+    """One exercise: runs unless the job was cancelled, and always leaves a result. With
+    a course, it grades only when the course's files are those handed out (`pinned`)."""
     name = exercise.name
+    grade = (
+        f"grade exercises --only {name} --output classroom=classroom-{name}.txt"
+        ' || echo "grade exited with $?"'
+    )
+    if pinned:
+        grade = (
+            f"if printf '{pinned}' | sha256sum --check --quiet; then\n"
+            f"            {grade}\n"
+            "          else\n"
+            '            echo "the course files were changed: this step cannot grade"\n'
+            "          fi"
+        )
     return (
         f"      - name: {name}\n        id: {name}\n"
         f"        if: ${{{{ !cancelled() }}}}\n"
         f"        timeout-minutes: {step_timeout_min(exercise)}\n"
         f"        run: |\n"
-        f"          grade exercises --only {name} --output classroom=classroom-{name}.txt"
-        f' || echo "grade exited with $?"\n'
+        f"          {grade}\n"
         f"          grep -q '^result=' \"$GITHUB_OUTPUT\" ||"
         f' echo "result={fallback_result(name, specs)}" >> "$GITHUB_OUTPUT"\n'
+    )
+
+
+def pinned_files(settings: Settings) -> str:
+    """sha256sum's check lines for the course files a template holds, so a step never
+    grades with a course.toml the student edited."""
+    files = course_files(settings.course, hidden=False)
+    return "".join(
+        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {relative}\\n"
+        for relative, path in files.items()
     )
 
 
@@ -89,7 +112,8 @@ def classroom_workflow(spec: str, settings: Settings) -> str:
     chosen = settings.course.exercises
     collected = collect(chosen, settings)
     names = settings.course.names()
-    steps = "".join(grading_step(e, collected[e.name]) for e in chosen)
+    pinned = pinned_files(settings)
+    steps = "".join(grading_step(e, collected[e.name], pinned) for e in chosen)
     env = "".join(
         f'          {name.upper()}_RESULTS: "${{{{ steps.{name}.outputs.result }}}}"\n'
         for name in names

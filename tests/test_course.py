@@ -29,7 +29,7 @@ from grader.errors import UsageError
 from grader.exercises import CHECKS_DIR
 from grader.settings import Settings
 from grader.template import main as template_main
-from tests.conftest import EXERCISES, ROOT, SOLUTIONS, solution_text
+from tests.conftest import EXERCISES, ROOT, SOLUTIONS, solution_text, validate_data
 
 EXAMPLE = ROOT / "examples" / "course"
 COURSE_FILE = EXAMPLE / "course.toml"
@@ -216,7 +216,7 @@ def test_every_command_agrees_on_the_course_maximum(
     only = [f"--only={name}" for name in FAST]
     fast_staff = listed_total("--all-checks", *only)
     fast_student = listed_total(*only)
-    sub = submission(tmp_path / "alice", *FAST)
+    sub = submission(tmp_path / "class" / "alice", *FAST)
     mine = json.loads(run(*GRADE, sub, "--course", COURSE_FILE, *only, "--format=json"))
     assert mine["score"] == mine["max_score"] == fast_student
     ids = [c["id"] for e in mine["exercises"] for c in e["checks"]]
@@ -224,16 +224,24 @@ def test_every_command_agrees_on_the_course_maximum(
     assert {c["visibility"] for e in mine["exercises"] for c in e["checks"]} == {"visible"}
     assert mine["course"]["sha256"] and mine["course"]["points"]["tensors.slicing"] == 2
 
+    validate_data(mine)
+
+    (tmp_path / "class" / "bob").mkdir()
+    stub = (EXAMPLE / "norms" / "stub.py").read_text()
+    (tmp_path / "class" / "bob" / "norms.py").write_text(stub)
     env = {**os.environ, SECRET: "course secret"}
     out = tmp_path / "grades"
-    run(sys.executable, "-m", "grader.cohort", tmp_path, "--out", out, "--course", COURSE_FILE,
-        *only, "--workers=1", env=env)  # fmt: skip
-    with sqlite3.connect(out / "gradebook.sqlite") as db:
-        (score, top, seed) = db.execute("SELECT score, max_score, seed FROM submissions").fetchone()
-    assert score == top == fast_staff
+    command = [sys.executable, "-m", "grader.cohort", tmp_path / "class", "--out", out]
+    command += ["--course", COURSE_FILE, *only, "--workers=1"]
+    run(*command, env=env)
+    first = graded(out)
+    assert first["alice"][:2] == (fast_staff, fast_staff) and first["bob"][:2] == (0, fast_staff)
     parsed = course.parse(COURSE_FILE.read_text(), COURSE_FILE)
     monkeypatch.setenv(SECRET, "course secret")
-    assert seed == parsed.seed_for("alice", 0) != 0
+    assert first["alice"][2] == parsed.seed_for("alice", 0) != first["bob"][2]
+    assert first["bob"][2] == parsed.seed_for("bob", 0)
+    run(*command, "--regrade", env=env)
+    assert graded(out) == first, "a rerun: the same seed, the same grade"
 
     template = tmp_path / "template"
     result = CliRunner().invoke(
@@ -246,6 +254,10 @@ def test_every_command_agrees_on_the_course_maximum(
     assert not (template / "hidden").exists() and not list(template.rglob("solution.py"))
     assert "hidden_slicing" not in "".join(p.read_text() for p in template.rglob("*.py"))
     assert workflow_maximum(template) == student
+    assert pinned(template) == 0, "the course files as handed out"
+    with (template / "course.toml").open("a") as edited:
+        edited.write('[points]\n"tensors" = 100\n')
+    assert pinned(template) != 0, "a step never grades with an edited course file"
 
     bundle = tmp_path / "autograder.zip"
     result = CliRunner().invoke(
@@ -261,6 +273,19 @@ def test_every_command_agrees_on_the_course_maximum(
     )
     assert "hidden_slicing" not in results["output"]
     assert f"seed {parsed.seed_for('alice', 0)}" in results["output"], "the student's own seed"
+
+
+def graded(out: Path) -> dict[str, tuple[float, float, int]]:
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        rows = db.execute("SELECT student, score, max_score, seed FROM submissions").fetchall()
+    return {student: (score, top, seed) for student, score, top, seed in rows}
+
+
+def pinned(template: Path) -> int:
+    """Run a step's check of the course files (sha256sum) in the template."""
+    workflow = (template / ".github/workflows/classroom.yml").read_text()
+    (check,) = set(re.findall(r"if (printf '[^']*' \| sha256sum --check --quiet)", workflow))
+    return subprocess.run(["bash", "-c", check], cwd=template, capture_output=True).returncode
 
 
 def workflow_maximum(template: Path) -> float:

@@ -30,6 +30,7 @@ def test_the_maximum_is_the_same_on_every_machine_and_in_the_list(
     listed = collect(EXERCISE_REGISTRY)
     assert sum(s.points for specs in listed.values() for s in specs) == solutions_report.max_score
     assert solutions_report.max_score == maximum.total
+    assert solutions_report.course == {}, "no course file: the built-in course"
 
 
 def test_untouched_stubs_score_zero_and_are_not_attempted(exercises_report: Report) -> None:
