@@ -16,6 +16,7 @@ import click
 
 from grader import __version__, api, github
 from grader.engine import signals
+from grader.engine.events import CheckSpec
 from grader.engine.runner import collect
 from grader.errors import GraderError, GradingInterrupted, UsageError
 from grader.formats import Format, render, text
@@ -59,9 +60,23 @@ def list_checks(settings: Settings) -> None:
         for spec in specs:
             seen = "" if spec.visibility == "visible" else f"  [{spec.visibility}]"
             click.echo(f"  {spec.points:>4g}  {spec.id}  {spec.name}{seen}")
+    check_keys(settings, collection)
     source = settings.course.source or "the built-in course"
     visible = f", {shown:g} of them in visible checks" if shown != grand else ""
     click.echo(f"total: {grand:g} points{visible} ({source})")
+
+
+def check_keys(settings: Settings, collection: dict[str, list[CheckSpec]]) -> None:
+    """Every points and visibility key of the course names a check (hidden ones are only
+    collected with --all-checks, so their keys are checked then)."""
+    parsed = settings.course
+    if parsed.hidden_dir is not None and not settings.all_checks:
+        return
+    ids = [spec.id for specs in collection.values() for spec in specs]
+    unmatched = parsed.unmatched(ids, set(collection))
+    if unmatched:
+        name = Path(parsed.source).name
+        raise UsageError(f"{name}: {unmatched[0]} matches no check; the ids are listed above")
 
 
 def grade_and_write(

@@ -100,6 +100,17 @@ class Course:
         digest = hmac.new(secret.encode(), student.encode(), hashlib.sha256).digest()
         return int.from_bytes(digest[:8], "big") >> 1
 
+    def unmatched(self, ids: list[str], graded: set[str]) -> list[str]:
+        """The course's keys (points.X, visibility.X) of the `graded` exercises that match
+        none of these check ids: a typo would otherwise change nothing, silently."""
+        tables = (("points", self.points), ("visibility", self.visibility))
+        return [
+            f"{name}.{prefix}"
+            for name, table in tables
+            for prefix, _ in table
+            if prefix.split(".", 1)[0] in graded and not any(matches(prefix, i) for i in ids)
+        ]
+
     def record(self) -> dict[str, Any]:
         """What the report keeps: where the course came from, its hash and what it set."""
         return {
@@ -198,6 +209,19 @@ def build(data: dict[str, Any], base: Path, where: str, text: str, source: str) 
             f"{where}: course.graded: unknown exercise {unknown[0]!r}; known: "
             f"{', '.join(known)} (an exercise of your own needs [exercises.NAME] folder = ...)"
         )
+    for name, table in settings.items():
+        if name in exercises.names() and "folder" in table:
+            raise UsageError(
+                f"{where}: exercises.{name}.folder: {name} is a built-in exercise; give "
+                "an exercise of your own another name"
+            )
+    for table in ("points", "visibility"):
+        for prefix in data.get(table, {}):
+            if prefix.split(".", 1)[0].split("[", 1)[0] not in known:
+                raise UsageError(
+                    f"{where}: {table}.{prefix}: no exercise {prefix.split('.', 1)[0]!r}; "
+                    f"known: {', '.join(known)}"
+                )
     chosen = tuple(adjust(known[name], settings.get(name, {}), where) for name in graded)
     hidden = head.get("hidden_checks")
     hidden_dir = (base / hidden).resolve() if hidden else None

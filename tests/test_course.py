@@ -62,6 +62,8 @@ def parse(tmp_path: Path, text: str) -> course.Course:
         ("[exercises.extra]\ntitle = 'x'", "exercises.extra: not a built-in exercise"),
         ("[exercises.extra]\nfolder = 'nowhere'", "exercises.extra.folder:"),
         ("[points\n", "course.toml: not valid TOML"),
+        ('[points]\n"tensor.slicing" = 2', "points.tensor.slicing: no exercise 'tensor'; known"),
+        ("[exercises.tensors]\nfolder = 'x'", "exercises.tensors.folder: tensors is a built-in"),
     ],
 )
 def test_a_bad_value_is_one_line_that_names_the_key(tmp_path: Path, text: str, said: str) -> None:
@@ -337,3 +339,44 @@ def test_the_stubs_of_a_courses_own_exercise_stay_in_sync() -> None:
     out = run(sys.executable, "-m", "grader.stubs", SOLUTIONS, EXERCISES, "--check",
               "--course", COURSE_FILE)  # fmt: skip
     assert out.startswith("0 stub(s) stale")
+
+
+EXTRA_CHECKS = """
+import pytest
+import torch
+
+from grader.kit import Remote, assert_tensor, exercise_fixture
+
+extra = exercise_fixture("extra")
+
+
+class TestSums:
+    @pytest.mark.points(1)
+    def test_total(self, extra: Remote) -> None:
+        \"\"\"total(x) is x.sum()\"\"\"
+        x = torch.randn(5)
+        assert_tensor(extra.total(x), x.sum(), "total(x)")
+"""
+
+
+@pytest.mark.slow
+def test_two_exercises_of_a_courses_own_each_with_a_checks_module(tmp_path: Path) -> None:
+    """Each own exercise's module is checks.py: the checker imports them by path."""
+    for name in ("norms", "extra"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "norms" / "checks.py").write_text((EXAMPLE / "norms" / "checks.py").read_text())
+    (tmp_path / "extra" / "checks.py").write_text(EXTRA_CHECKS)
+    course_file = tmp_path / "course.toml"
+    course_file.write_text(
+        '[exercises.norms]\nfolder = "norms"\n[exercises.extra]\nfolder = "extra"\n'
+        '[points]\n"extra.sums" = 4\n'
+    )
+    out = run(*GRADE, "--list", "--course", course_file, "--only=norms", "--only=extra")
+    assert "norms (norms): 6 checks, 9 points" in out
+    assert "4  extra.sums.total  total(x) is x.sum()" in out
+    course_file.write_text(course_file.read_text() + '"extra.norm" = 1\n')
+    proc = subprocess.run(
+        [*GRADE, "--list", "--course", str(course_file)], capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert "course.toml: points.extra.norm matches no check" in proc.stderr

@@ -45,6 +45,7 @@ PLUGIN_ARGS = (
     "--noconftest",
     "--assert=plain",
     "--tb=native",
+    "--import-mode=importlib",  # a course's own exercises may each have a checks.py
     "-q",
     "-o",
     "console_output_style=classic",
