@@ -5,6 +5,7 @@ Exit codes: 0 graded, 1 score under --fail-under, 2 bad usage, 3 the grader itse
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import traceback
@@ -45,14 +46,15 @@ class ProgressLine:
 
 def list_checks(settings: Settings) -> None:
     """Print the exercises (--only) and their checks (--check) with the course's points,
-    running no student code; hidden checks are listed and marked with --all-checks."""
+    running no student code; hidden checks are listed and marked with --all-checks. Every
+    check is collected, so each points and visibility key of the course is checked."""
     settings = api.with_course(settings)
     selected = settings.course.select(settings.only)
-    collection = collect(selected, settings)
+    every = dataclasses.replace(settings, all_checks=True)
+    collection = collect(every.course.select(settings.only), every)
     grand, shown = 0.0, 0.0
     for exercise in selected:
-        wanted = settings.select
-        specs = [s for s in collection[exercise.name] if not wanted or s.id.startswith(wanted)]
+        specs = [s for s in collection[exercise.name] if listed(s, settings)]
         total = exact_sum(s.points for s in specs)
         grand += total
         shown += exact_sum(s.points for s in specs if s.visibility == "visible")
@@ -66,17 +68,21 @@ def list_checks(settings: Settings) -> None:
     click.echo(f"total: {grand:g} points{visible} ({source})")
 
 
+def listed(spec: CheckSpec, settings: Settings) -> bool:
+    wanted = settings.select
+    seen = settings.all_checks or spec.visibility == "visible"
+    return seen and (not wanted or spec.id.startswith(wanted))
+
+
 def check_keys(settings: Settings, collection: dict[str, list[CheckSpec]]) -> None:
-    """Every points and visibility key of the course names a check (hidden ones are only
-    collected with --all-checks, so their keys are checked then)."""
+    """Every points and visibility key of the course names a check: a typo would
+    otherwise change nothing, silently."""
     parsed = settings.course
-    if parsed.hidden_dir is not None and not settings.all_checks:
-        return
     ids = [spec.id for specs in collection.values() for spec in specs]
     unmatched = parsed.unmatched(ids, set(collection))
     if unmatched:
         name = Path(parsed.source).name
-        raise UsageError(f"{name}: {unmatched[0]} matches no check; the ids are listed above")
+        raise UsageError(f"{name}: {unmatched[0]} matches no check; grade --list --all-checks")
 
 
 def grade_and_write(

@@ -201,6 +201,13 @@ def build(data: dict[str, Any], base: Path, where: str, text: str, source: str) 
         for name, table in settings.items()
         if name not in exercises.names()
     ]
+    folders = [e.folder for e in own]
+    shared = next((e for e in own if folders.count(e.folder) > 1), None)
+    if shared is not None:
+        raise UsageError(
+            f"{where}: exercises.{shared.name}.folder: {shared.folder} is another exercise's "
+            "folder too; each exercise needs its own"
+        )
     known = {e.name: e for e in (*exercises.EXERCISES, *own)}
     graded = head.get("graded", [*exercises.names(), *(e.name for e in own)])
     unknown = [name for name in graded if name not in known]
@@ -224,7 +231,7 @@ def build(data: dict[str, Any], base: Path, where: str, text: str, source: str) 
                 )
     chosen = tuple(adjust(known[name], settings.get(name, {}), where) for name in graded)
     hidden = head.get("hidden_checks")
-    hidden_dir = (base / hidden).resolve() if hidden else None
+    hidden_dir = hidden_folder(base / hidden, graded, where) if hidden else None
     return Course(
         exercises=chosen,
         points=tuple(data.get("points", {}).items()),
@@ -234,6 +241,20 @@ def build(data: dict[str, Any], base: Path, where: str, text: str, source: str) 
         source=source,
         digest=fingerprint(text, hidden_dir, [e.folder for e in own if e.folder]),
     )
+
+
+def hidden_folder(folder: Path, graded: list[str], where: str) -> Path:
+    """The folder of hidden check modules: it exists, and each module in it is named
+    after an exercise the course grades (a misnamed one would silently grade nothing)."""
+    if not folder.is_dir():
+        raise UsageError(f"{where}: course.hidden_checks: {folder} is not a folder")
+    strays = [p.name for p in sorted(folder.glob("*.py")) if p.stem not in graded]
+    if strays:
+        raise UsageError(
+            f"{where}: course.hidden_checks: {strays[0]} names no graded exercise; "
+            f"name each module after one: {', '.join(graded)}"
+        )
+    return folder.resolve()
 
 
 def own_exercise(name: str, table: dict[str, Any], base: Path, where: str) -> Exercise:

@@ -14,6 +14,7 @@ results' output. Other .py files beside a chosen one are copied too (the student
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ def student_id(people: list[dict[str, Any]], prefix: str = "") -> str:
     e-mail, else name; a group is id1+id2. `prefix` is ':' in the export's YAML."""
     keys = [f"{prefix}{key}" for key in ("sid", "email", "name")]
     ids = [next((str(p[k]) for k in keys if p.get(k)), "") for p in people]
-    return "+".join(i for i in ids if i)
+    return "+".join(sorted(i for i in ids if i))  # the same group, whatever the order
 
 
 def load_course(course_file: Path | None) -> course.Course:
@@ -122,11 +123,20 @@ def annotate_command(results: Path, notes_file: Path) -> None:
 def seed_command(metadata: Path, course_file: Path | None, public_seed: int) -> None:
     """Print the submitters' seed: the course's per-student seed (as grade-class derives
     it) from Gradescope's submission_metadata.json, else the public seed."""
-    people: list[dict[str, Any]] = []
-    if metadata.is_file():
+    parsed = load_course(course_file)
+    if not parsed.seed_secret_env:
+        click.echo(public_seed)
+        return
+    if not os.environ.get(parsed.seed_secret_env):
+        raise click.ClickException(f"${parsed.seed_secret_env} is not set: no per-student seed")
+    try:
         people = json.loads(metadata.read_text(encoding="utf-8")).get("users") or []
+    except (OSError, ValueError, AttributeError) as exc:
+        raise click.ClickException(f"{metadata}: cannot read the submitters ({exc})") from None
     student = student_id(people)
-    click.echo(load_course(course_file).seed_for(student, public_seed) if student else public_seed)
+    if not student:
+        raise click.ClickException(f"{metadata}: no submitter with an SID, e-mail or name")
+    click.echo(parsed.seed_for(student, public_seed))
 
 
 if __name__ == "__main__":

@@ -44,11 +44,15 @@ def option(
     type: Any = None,
     decisive: bool = True,
     commands: tuple[str, ...] = ("grade", "grade-class"),
+    private: bool = False,
     **click_args: Any,
 ) -> dict[str, Any]:
     """A field's command-line form: click's flags, help and type; `decisive` when a
-    different value may change a grade (grade-class regrades a submission then)."""
+    different value may change a grade (grade-class regrades a submission then);
+    `private` when a process that starts `grade` passes it in its `envvar`, never on a
+    command line, which other users can read in /proc."""
     return {
+        "private": private,
         "flags": flags,
         "help": help,
         "type": type,
@@ -60,7 +64,7 @@ def option(
 
 def internal(decisive: bool = False) -> dict[str, Any]:
     """A field with no flag: set by the parent while it resolves the settings."""
-    return {"flags": (), "decisive": decisive}
+    return {"flags": (), "decisive": decisive, "private": False}
 
 
 @dataclass(frozen=True)
@@ -108,9 +112,12 @@ class Settings:
         default=0,
         metadata=option(
             "--seed",
-            help="Seed for torch, numpy and random: fixed before the submission is imported "
-            "and before every check.",
+            help="Seed for the checks' inputs: torch, numpy and random are seeded with it "
+            "before every check (student code runs under one drawn from it). Also "
+            "GRADER_SEED.",
             type=int,
+            envvar="GRADER_SEED",
+            private=True,
         ),
     )
     timeout_s: float | None = field(
@@ -261,11 +268,12 @@ class Settings:
 
     def arguments(self) -> list[str]:
         """The same settings as `grade` options, for a `grade` process started by another
-        (every value said, since a default may differ on another machine)."""
+        (every value said, since a default may differ on another machine), except those
+        read from the environment (`environment()`): a command line is public."""
         args = []
         for f in dataclasses.fields(self):
             value, flags = getattr(self, f.name), f.metadata["flags"]
-            if not flags or value is None or value == ():
+            if not flags or value is None or value == () or f.metadata["private"]:
                 continue
             first = flags[0]
             if "/" in first:
@@ -276,6 +284,15 @@ class Settings:
             else:
                 args.append(f"{first}={value.value if isinstance(value, enum.Enum) else value}")
         return args
+
+    def environment(self) -> dict[str, str]:
+        """The settings `arguments()` leaves out, as the variables `grade` reads them from
+        (a student's own seed: other users can read a command line in /proc)."""
+        return {
+            f.metadata["click"]["envvar"]: str(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.metadata["private"]
+        }
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Settings)}

@@ -72,12 +72,19 @@ def expected_stubs(solutions: Path) -> dict[str, str]:
 def course_stubs(course_file: Path) -> dict[Path, str]:
     """Stub path -> stub text, for every exercise of a course's own (folder/stub.py)."""
     from grader import course
+    from grader.errors import UsageError
 
-    parsed = course.parse(course.read(course_file), course_file.resolve())
+    try:
+        parsed = course.parse(course.read(course_file), course_file.resolve())
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    folders = {e.name: e.folder for e in parsed.exercises if e.folder is not None}
+    missing = [f"{folder}" for folder in folders.values() if not (folder / "solution.py").is_file()]
+    if missing:
+        raise click.UsageError(f"{missing[0]} has no solution.py to make its stub from")
     return {
-        e.folder / "stub.py": make_stub((e.folder / "solution.py").read_text("utf-8"), e.name)
-        for e in parsed.exercises
-        if e.folder is not None
+        folder / "stub.py": make_stub((folder / "solution.py").read_text("utf-8"), name)
+        for name, folder in folders.items()
     }
 
 

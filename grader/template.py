@@ -14,10 +14,8 @@ can be published (a release asset, a package index) without the reference soluti
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import math
-import os
 import shutil
 import stat
 import zipfile
@@ -25,7 +23,7 @@ from pathlib import Path
 
 import click
 
-from grader import api, course, exercises
+from grader import api, course, exercises, handout
 from grader.engine.events import CheckSpec
 from grader.engine.runner import collect
 from grader.errors import UsageError
@@ -85,16 +83,6 @@ def grading_step(exercise: exercises.Exercise, specs: list[CheckSpec], pinned: s
     )
 
 
-def pinned_files(settings: Settings) -> str:
-    """sha256sum's check lines for the course files a template holds, so a step never
-    grades with a course.toml the student edited."""
-    files = course_files(settings.course, hidden=False)
-    return "".join(
-        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {relative}\\n"
-        for relative, path in files.items()
-    )
-
-
 CACHE = """        with:
           path: |
             ~/.cache/pip
@@ -103,16 +91,16 @@ CACHE = """        with:
 """
 
 
-def classroom_workflow(spec: str, settings: Settings) -> str:
+def classroom_workflow(spec: str, settings: Settings, pinned: str = "") -> str:
     """One step per exercise (its id is the exercise name), then the Classroom reporter.
 
     Every step after the install runs unless the job is cancelled, so one failure never
     loses the other exercises' points; the caches are saved even when checks fail. The
-    points are the course's, of the checks students get (the visible ones)."""
+    points are the course's, of the checks students get (the visible ones); `pinned` are
+    sha256sum's lines for the course files the steps must find unchanged."""
     chosen = settings.course.exercises
     collected = collect(chosen, settings)
     names = settings.course.names()
-    pinned = pinned_files(settings)
     steps = "".join(grading_step(e, collected[e.name], pinned) for e in chosen)
     env = "".join(
         f'          {name.upper()}_RESULTS: "${{{{ steps.{name}.outputs.result }}}}"\n'
@@ -191,22 +179,6 @@ def stub_files(chosen: tuple[exercises.Exercise, ...], stubs: Path) -> dict[str,
     return found
 
 
-def course_files(parsed: course.Course, hidden: bool) -> dict[str, Path]:
-    """The course's files by their path beside the course file: course.toml, its own
-    exercises' checks, and (with `hidden`) the hidden check modules."""
-    if not parsed.source:
-        return {}
-    base = Path(parsed.source).parent
-    files = {course.FILE_NAME: Path(parsed.source)}
-    own = [e.folder / "checks.py" for e in parsed.exercises if e.folder is not None]
-    kept = sorted(parsed.hidden_dir.glob("*.py")) if hidden and parsed.hidden_dir else []
-    for path in [*own, *kept]:
-        if not path.is_relative_to(base):
-            raise UsageError(f"{path}: a course's files must lie in the course file's folder")
-        files[path.relative_to(base).as_posix()] = path
-    return files
-
-
 def write_student_template(out: Path, spec: str, stubs: Path, settings: Settings) -> list[Path]:
     """The student repository: stubs, a README, the Classroom workflow and the course file
     with its own exercises' checks; no solutions, no hidden checks."""
@@ -215,12 +187,11 @@ def write_student_template(out: Path, spec: str, stubs: Path, settings: Settings
     chosen = settings.course.exercises
     for name, stub in stub_files(chosen, stubs).items():
         shutil.copy(stub, target / f"{name}.py")
-    for relative, path in course_files(settings.course, hidden=False).items():
-        (out / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, out / relative)
+    written = handout.write_student_course(settings, out)
     workflow = out / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True, exist_ok=True)
-    workflow.write_text(classroom_workflow(spec, settings), encoding="utf-8")
+    pinned = handout.pinned(out, written)
+    workflow.write_text(classroom_workflow(spec, settings, pinned), encoding="utf-8")
     (out / "README.md").write_text(
         STUDENT_README.format(spec=spec, budget=time_budget(chosen)), encoding="utf-8"
     )
@@ -257,11 +228,15 @@ for dir in "$root/source" "$(dirname "$0")"; do
   fi
 done
 # The submitters' own seed (HMAC of their id under the course secret, as grade-class).
-seed=$(@SECRET@python -m grader.gradescope_files seed \\
-  "$root/submission_metadata.json" "${course[@]}")
+if ! seed=$(@SECRET@python -m grader.gradescope_files seed \\
+  "$root/submission_metadata.json" "${course[@]}"); then
+  printf '{"score": 0, "output": "Could not tell who submitted; contact the staff."}\\n' \\
+    > "$root/results/results.json"
+  exit 0
+fi
 # One file per exercise, by a stated rule (python -m grader.gradescope_files --help).
 python -m grader.gradescope_files pick "$root/submission" "$work" "$notes" "${course[@]}"
-grade "$work" "${course[@]}" --all-checks --seed "${seed:-0}" \
+GRADER_SEED="$seed" grade "$work" "${course[@]}" --all-checks \\
   --output gradescope="$root/results/results.json" "$@"
 status=$?
 python -m grader.gradescope_files annotate "$root/results/results.json" "$notes"
@@ -273,30 +248,17 @@ exit 0
 """
 
 
-def seed_secret(parsed: course.Course) -> str:
-    """The course secret per-student seeds come from, taken from the environment now."""
-    if not parsed.seed_secret_env:
-        return ""
-    secret = os.environ.get(parsed.seed_secret_env, "")
-    if not secret:
-        raise UsageError(
-            f"{Path(parsed.source).name} asks for per-student seeds: set "
-            f"${parsed.seed_secret_env} to the course secret before building the bundle"
-        )
-    return secret
-
-
 def write_gradescope_bundle(zip_path: Path, spec: str, settings: Settings) -> list[str]:
     """A zip with setup.sh and run_autograder at its top level, both executable, and the
     course (its hidden checks and seed secret too) under course/."""
     parsed = settings.course
-    secret = seed_secret(parsed)
+    secret = handout.seed_secret(parsed)
     read_secret = f'{parsed.seed_secret_env}="$(cat "$secret_file")" ' if secret else ""
     files: dict[str, bytes] = {
         "setup.sh": SETUP_SH.format(cpu_torch=CPU_TORCH, spec=spec).encode(),
         "run_autograder": RUN_AUTOGRADER.replace("@SECRET@", read_secret).encode(),
     }
-    for relative, path in course_files(parsed, hidden=True).items():
+    for relative, path in handout.course_files(parsed, hidden=True).items():
         files[f"course/{relative}"] = path.read_bytes()
     if secret:
         files["course/seed.secret"] = secret.encode()

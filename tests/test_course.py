@@ -64,6 +64,8 @@ def parse(tmp_path: Path, text: str) -> course.Course:
         ("[points\n", "course.toml: not valid TOML"),
         ('[points]\n"tensor.slicing" = 2', "points.tensor.slicing: no exercise 'tensor'; known"),
         ("[exercises.tensors]\nfolder = 'x'", "exercises.tensors.folder: tensors is a built-in"),
+        ("[course]\nhidden_checks = 'nope'", "course.hidden_checks: "),
+        ("[exercises.My.Ex]\nfolder = 'x'", "exercises: 'My' does not match"),
     ],
 )
 def test_a_bad_value_is_one_line_that_names_the_key(tmp_path: Path, text: str, said: str) -> None:
@@ -109,6 +111,32 @@ def test_the_example_course_reads_as_written() -> None:
     hidden = parsed.with_hidden().exercise("tensors")
     assert hidden is not None and hidden.hidden == EXAMPLE / "hidden" / "tensors.py"
     assert parsed.visibility_of("tensors.hidden_slicing.x", True) is course.Visibility.HIDDEN
+
+
+def test_a_hidden_module_must_name_a_graded_exercise(tmp_path: Path) -> None:
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "hidden" / "tensor.py").write_text("")
+    with pytest.raises(UsageError, match=r"course\.hidden_checks: tensor\.py names no graded"):
+        parse(tmp_path, '[course]\nhidden_checks = "hidden"')
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "checks.py").write_text("")
+    text = '[exercises.one]\nfolder = "shared"\n[exercises.two]\nfolder = "shared"\n'
+    with pytest.raises(UsageError, match=r"exercises\.one\.folder: .* is another exercise's"):
+        parse(tmp_path, text)
+
+
+def test_grade_class_passes_the_seed_privately_and_never_the_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A command line is world-readable in /proc; the secret stays in grade-class."""
+    from grader.cohort.pool import child_env, for_student
+
+    monkeypatch.setenv(SECRET, "course secret")
+    settings = Settings(course_file=COURSE_FILE, course_text=COURSE_FILE.read_text())
+    own = for_student(settings, "alice")
+    assert not [a for a in own.arguments() if str(own.seed) in a]
+    env = child_env(own)
+    assert env["GRADER_SEED"] == str(own.seed) and SECRET not in env
 
 
 def test_seeds_are_per_student_stable_and_need_the_secret(
@@ -254,7 +282,9 @@ def test_every_command_agrees_on_the_course_maximum(
         f"{n}.py" for n in sorted(parsed.names())
     ]
     assert not (template / "hidden").exists() and not list(template.rglob("solution.py"))
-    assert "hidden_slicing" not in "".join(p.read_text() for p in template.rglob("*.py"))
+    handed_out = "".join(p.read_text() for p in template.rglob("*") if p.is_file())
+    for secret in ("hidden_slicing", "hidden_checks", SECRET):
+        assert secret not in handed_out
     assert workflow_maximum(template) == student
     assert pinned(template) == 0, "the course files as handed out"
     with (template / "course.toml").open("a") as edited:
@@ -273,8 +303,11 @@ def test_every_command_agrees_on_the_course_maximum(
     assert (
         seen["tensors.math.det"] == "hidden" and seen["autograd.fit.fit_line"] == "after_due_date"
     )
-    assert "hidden_slicing" not in results["output"]
-    assert f"seed {parsed.seed_for('alice', 0)}" in results["output"], "the student's own seed"
+    assert "hidden_slicing" not in results["output"] and "seed" not in results["output"]
+    assert results["extra_data"]["seed"] == parsed.seed_for("alice", 0), "the student's own"
+    visible = [t for t in results["tests"] if t["visibility"] == "visible"]
+    points = sum(t["max_score"] for t in visible)
+    assert results["output"].startswith(f"{points:g} / {points:g} points in the checks shown")
 
 
 def graded(out: Path) -> dict[str, tuple[float, float, int]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -59,6 +60,7 @@ def grade_files(student: str, files: dict[str, bytes], settings: Settings) -> Gr
         command = [sys.executable, "-m", "grader", str(folder), "--format=json"]
         done = subprocess.run(
             [*command, *settings.arguments(), "--jobs=1"],
+            env=child_env(settings),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,
@@ -80,6 +82,14 @@ def grade_files(student: str, files: dict[str, bytes], settings: Settings) -> Gr
         report=report,
         problem=problem,
     )
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """`grade`'s environment: this one without the course secret (the seed is already
+    drawn), plus the settings passed there rather than on the command line."""
+    secret = settings.course.seed_secret_env
+    kept = {k: v for k, v in os.environ.items() if not secret or k != secret}
+    return {**kept, **settings.environment()}
 
 
 def parse_report(stdout: bytes) -> dict[str, Any] | None:

@@ -51,7 +51,9 @@ PLUGIN_ARGS = (
     "console_output_style=classic",
 )
 INI_FILE = Path(__file__).with_name("checker.ini")
-ROOTDIR = INI_FILE.parents[1]  # grader/: node ids of its checks stay checks/<name>.py::...
+# Node ids are paths from /: a course's own and hidden check modules lie anywhere, and two
+# own exercises may each have a checks.py (pytest gives a module outside its rootdir none).
+ROOTDIR = Path("/")
 POLL_S = 0.05
 LOG_TAIL = 20_000
 FINISHED = (0, 1, 5)  # pytest's exit statuses: all passed, some failed, none collected
