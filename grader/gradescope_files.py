@@ -37,7 +37,7 @@ def student_id(people: list[dict[str, Any]], prefix: str = "") -> str:
     e-mail, else name; a group is id1+id2. `prefix` is ':' in the export's YAML."""
     keys = [f"{prefix}{key}" for key in ("sid", "email", "name")]
     ids = [next((str(p[k]) for k in keys if p.get(k)), "") for p in people]
-    return "+".join(sorted(i for i in ids if i))  # the same group, whatever the order
+    return "+".join(i for i in ids if i)
 
 
 def load_course(course_file: Path | None) -> course.Course:
