@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader import __version__, course, data
+from grader import __version__, course, data, ipynb
 from grader.engine.runner import ExerciseRun, Progress, Run
 from grader.engine.sandbox import DEFAULT_MEMORY_MB, physical_memory_mb
 from grader.engine.schedule import run_all
@@ -86,6 +86,7 @@ def build_report(
     started: float,
 ) -> Report:
     problem = run.settings.data_problem
+    notes = ipynb.notes(run.submission, tuple(e.name for e in exercises))
     return Report(
         course=run.settings.course.record() if run.settings.course.source else {},
         grader_version=__version__,
@@ -94,12 +95,16 @@ def build_report(
         duration_s=round(time.monotonic() - started, 3),
         environment=environment(run.settings, [runs[e.name] for e in exercises if e.name in runs]),
         exercises=tuple(
-            with_data_problem(runs[e.name].result, e, problem)
+            with_notes(with_data_problem(runs[e.name].result, e, problem), notes)
             if e.name in runs
             else not_graded(e, interrupted)
             for e in exercises
         ),
     )
+
+
+def with_notes(result: ExerciseResult, notes: dict[str, tuple[str, ...]]) -> ExerciseResult:
+    return dataclasses.replace(result, notes=notes.get(result.name, ()))
 
 
 def not_graded(exercise: Exercise, interrupted: str) -> ExerciseResult:

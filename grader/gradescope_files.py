@@ -1,10 +1,11 @@
 """Gradescope: which uploaded file is graded for each exercise, said in the results.
 
 Students upload folders, old copies and miscased names. The rule, per exercise NAME: the
-files named NAME.py anywhere in the upload; failing those, a name that differs only in case
-(Tensors.py); among several, the one nearest the top of the upload, then the first in
-alphabetical order. Every choice among several, and every miscased name, is one line of the
-results' output. Other .py files beside a chosen one are copied too (the student's helpers).
+files named NAME.py (else NAME.ipynb, a notebook) anywhere in the upload; failing those, a
+name that differs only in case (Tensors.py); among several, the one nearest the top of the
+upload, then the first in alphabetical order. Every choice among several, and every
+miscased name, is one line of the results' output. Other .py files beside a chosen one
+are copied too (the student's helpers).
 
     python -m grader.gradescope_files pick SUBMISSION WORK NOTES [--course FILE]
     python -m grader.gradescope_files annotate RESULTS NOTES
@@ -25,10 +26,18 @@ from grader import course
 
 
 def candidates(submission: Path, name: str) -> list[Path]:
-    """Files for exercise `name`, best first: exact name, shallowest, alphabetical."""
-    found = [p for p in submission.rglob("*") if p.is_file() and p.name.lower() == f"{name}.py"]
+    """Files for exercise `name`, best first: NAME.py before NAME.ipynb, the exact name,
+    shallowest, alphabetical."""
+    names = (f"{name}.py", f"{name}.ipynb")
+    found = [p for p in submission.rglob("*") if p.is_file() and p.name.lower() in names]
     return sorted(
-        found, key=lambda p: (p.name != f"{name}.py", len(p.relative_to(submission).parts), p)
+        found,
+        key=lambda p: (
+            p.suffix.lower() != ".py",
+            p.name not in names,
+            len(p.relative_to(submission).parts),
+            p,
+        ),
     )
 
 
@@ -56,12 +65,12 @@ def pick(submission: Path, work: Path, names: tuple[str, ...]) -> list[str]:
         shown = [str(p.relative_to(submission)) for p in found]
         if len(found) > 1:
             notes.append(f"{name}: found {', '.join(shown)}; graded {shown[0]}")
-        elif chosen.name != f"{name}.py":
-            notes.append(f"{name}: graded {shown[0]} as {name}.py (the name differs in case)")
+        elif chosen.name not in (f"{name}.py", f"{name}.ipynb"):
+            notes.append(f"{name}: graded {shown[0]} (the name differs in case)")
         for helper in chosen.parent.glob("*.py"):
             if helper.stem.lower() not in names and not (work / helper.name).exists():
                 shutil.copy(helper, work / helper.name)
-        shutil.copy(chosen, work / f"{name}.py")
+        shutil.copy(chosen, work / f"{name}{chosen.suffix.lower()}")
     return notes
 
 

@@ -60,6 +60,7 @@ class ExerciseResult:
     checks: tuple[CheckResult, ...]
     duration_s: float = 0.0
     problem: str = ""
+    notes: tuple[str, ...] = ()  # what the grader did with the file, e.g. a notebook's cells
 
     @property
     def score(self) -> float:
@@ -141,6 +142,7 @@ def from_dict(data: Mapping[str, Any]) -> Report:
             checks=tuple(check_from_dict(c) for c in e["checks"]),
             duration_s=e["duration_s"],
             problem=e.get("problem", ""),
+            notes=tuple(e.get("notes", ())),
         )
         for e in data["exercises"]
     )

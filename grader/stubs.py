@@ -8,6 +8,7 @@ exercise and the function, which the grader reports as `not_attempted`.
     python -m grader.stubs solutions exercises           # write the stubs
     python -m grader.stubs solutions exercises --check   # exit 1 if they are stale
     python -m grader.stubs solutions exercises --course course.toml   # and the course's own
+    python -m grader.stubs solutions exercises --notebooks notebooks  # and as notebooks
 """
 
 from __future__ import annotations
@@ -88,6 +89,36 @@ def course_stubs(course_file: Path) -> dict[Path, str]:
     }
 
 
+NOTEBOOK_INTRO = """# Exercise: {name}
+
+Write your code in place of each `raise NotImplementedError(...)` under
+`# TODO(student): write your code here`, run the cells, then run the last cell: it grades
+this notebook's code as `grade` does (`pip install` the grader first, in Colab too)."""
+
+
+def notebook_of(stub: str, name: str) -> str:
+    """A stub as a notebook (jupytext: one cell per top-level block), with a first cell
+    that says what to do and a last one that asks the grader for feedback."""
+    try:
+        import jupytext
+        import nbformat
+    except ImportError:
+        raise click.UsageError(
+            "--notebooks needs jupytext: pip install -e '.[notebooks]'"
+        ) from None
+    notebook = jupytext.reads(stub, fmt="py:light")
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(NOTEBOOK_INTRO.format(name=name)))
+    feedback = f'from grader.notebook import check\n\ncheck("{name}")'
+    notebook.cells.append(nbformat.v4.new_code_cell(feedback))
+    notebook.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
+    for index, cell in enumerate(notebook.cells, start=1):
+        cell.metadata, cell.id = {}, f"{name}-{index}"  # the same text every time
+    return str(nbformat.writes(notebook, version=4))
+
+
 def sync(expected: dict[Path, str], check: bool) -> list[str]:
     """Write (or, with `check`, only list) the stubs whose text differs."""
     stale = []
@@ -111,11 +142,26 @@ def sync(expected: dict[Path, str], check: bool) -> list[str]:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Also the stub.py of each exercise of this course's own, from its solution.py.",
 )
-def main(solutions: Path, exercises: Path, check: bool, course_file: Path | None) -> None:
+@click.option(
+    "--notebooks",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also each stub as a notebook in this folder (NAME.ipynb, made with jupytext).",
+)
+def main(
+    solutions: Path, exercises: Path, check: bool, course_file: Path | None, notebooks: Path | None
+) -> None:
     """Write the student stubs in EXERCISES from the reference files in SOLUTIONS."""
     expected = {exercises / name: text for name, text in expected_stubs(solutions).items()}
     if course_file is not None:
         expected.update(course_stubs(course_file))
+    if notebooks is not None:
+        expected.update(
+            {
+                notebooks / path.with_suffix(".ipynb").name: notebook_of(text, path.stem)
+                for path, text in list(expected.items())
+                if path.parent == exercises
+            }
+        )
     stale = sync(expected, check)
     verb = "stale" if check else "written"
     click.echo(f"{len(stale)} stub(s) {verb}: {', '.join(stale) or 'none'}")

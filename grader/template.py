@@ -17,8 +17,6 @@ import base64
 import json
 import math
 import shutil
-import stat
-import zipfile
 from pathlib import Path
 
 import click
@@ -28,11 +26,9 @@ from grader.engine.events import CheckSpec
 from grader.engine.runner import collect
 from grader.errors import UsageError
 from grader.formats import classroom
+from grader.gradescope_bundle import CPU_TORCH, write_gradescope_bundle
 from grader.report import Status
 from grader.settings import Settings
-
-CPU_TORCH = "pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"
-
 
 INSTALL_TIMEOUT_MIN = 10
 SETUP_MIN = 3  # checkout, setup-python, the caches and the reporter
@@ -166,110 +162,77 @@ grade -v                 # with tracebacks and what your code printed
 
 Every push is graded by GitHub Classroom with the same checks (`.github/workflows/classroom.yml`).
 {budget}
+{notebooks}"""
+
+NOTEBOOKS_README = """
+## Notebooks, in Jupyter or Colab
+
+The exercises are notebooks: write your code in their cells. Only definitions, imports and
+assignments count; what a cell runs at the top level (training, plots, `!pip`) is left out
+when grading, and the report says which cells. The last cell of each notebook,
+`check("NAME")`, grades the code you have run so far, with the same checks and messages as
+`grade`. In Colab, run `!pip install "{spec}"` first; Colab's GPU is used with
+`check("mlp", device="cuda")`. Open them in Colab:
+
+{links}
 """
 
 
-def stub_files(chosen: tuple[exercises.Exercise, ...], stubs: Path) -> dict[str, Path]:
-    """Each graded exercise's stub: the built-in ones from `stubs`, the course's own from
-    their folder (python -m grader.stubs ... --course writes them)."""
+def colab_links(names: list[str], repo: str) -> str:
+    """One "Open in Colab" badge per notebook of the repository `repo` (OWNER/NAME)."""
+    badge = "https://colab.research.google.com/assets/colab-badge.svg"
+    return "\n".join(
+        f"- {name}: [![Open In Colab]({badge})]"
+        f"(https://colab.research.google.com/github/{repo}/blob/main/exercises/{name}.ipynb)"
+        for name in names
+    )
+
+
+def stub_files(
+    chosen: tuple[exercises.Exercise, ...], stubs: Path, notebooks: Path | None = None
+) -> dict[str, Path]:
+    """Each graded exercise's stub: the built-in ones from `stubs` (or as notebooks from
+    `notebooks`), the course's own from their folder (python -m grader.stubs writes all)."""
     found = {e.name: e.folder / "stub.py" if e.folder else stubs / f"{e.name}.py" for e in chosen}
+    if notebooks is not None:
+        found.update({e.name: notebooks / f"{e.name}.ipynb" for e in chosen if not e.folder})
     missing = [f"{name} ({path})" for name, path in found.items() if not path.is_file()]
     if missing:
         raise UsageError(f"no stub for {', '.join(missing)}: run python -m grader.stubs")
     return found
 
 
-def write_student_template(out: Path, spec: str, stubs: Path, settings: Settings) -> list[Path]:
-    """The student repository: stubs, a README, the Classroom workflow and the course file
-    with its own exercises' checks; no solutions, no hidden checks."""
+def write_student_template(
+    out: Path,
+    spec: str,
+    stubs: Path,
+    settings: Settings,
+    notebooks: tuple[Path, str] | None = None,
+) -> list[Path]:
+    """The student repository: stubs (or notebooks, with `notebooks`: their folder and the
+    repository's OWNER/NAME for the Colab links), a README, the Classroom workflow and the
+    course file with its own exercises' checks; no solutions, no hidden checks."""
     target = out / "exercises"
     target.mkdir(parents=True, exist_ok=True)
     chosen = settings.course.exercises
-    for name, stub in stub_files(chosen, stubs).items():
-        shutil.copy(stub, target / f"{name}.py")
+    handed = stub_files(chosen, stubs, notebooks[0] if notebooks else None)
+    for name, stub in handed.items():
+        shutil.copy(stub, target / f"{name}{stub.suffix}")
+    names = [name for name, stub in handed.items() if stub.suffix == ".ipynb"]
+    extra = ""
+    if notebooks is not None:
+        extra = NOTEBOOKS_README.format(spec=spec, links=colab_links(names, notebooks[1]))
     written = handout.write_student_course(settings, out)
     workflow = out / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True, exist_ok=True)
     pinned = handout.pinned(out, written)
     workflow.write_text(classroom_workflow(spec, settings, pinned), encoding="utf-8")
     (out / "README.md").write_text(
-        STUDENT_README.format(spec=spec, budget=time_budget(chosen)), encoding="utf-8"
+        STUDENT_README.format(spec=spec, budget=time_budget(chosen), notebooks=extra),
+        encoding="utf-8",
     )
     (out / ".gitignore").write_text("__pycache__/\n*.pt\nclassroom-*.txt\n", encoding="utf-8")
     return sorted(p for p in out.rglob("*") if p.is_file())
-
-
-SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, when the autograder image is built.
-set -euo pipefail
-# bubblewrap gives each student worker a file system of its own, where the image allows it
-apt-get update && apt-get install -y python3 python3-pip python3-venv bubblewrap
-python3 -m venv /opt/grader && . /opt/grader/bin/activate
-{cpu_torch}
-pip install "{spec}"
-# Fetch MNIST into the cache now, so that grading never downloads.
-python -c "from grader import data; data.verify(data.locate())"
-"""
-
-RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this for every submission. AUTOGRADER_ROOT exists for local tests.
-set -uo pipefail
-root="${AUTOGRADER_ROOT:-/autograder}"
-[ -f /opt/grader/bin/activate ] && . /opt/grader/bin/activate
-work="$root/work/exercises"
-notes="$root/work/notes.txt"
-rm -rf "$root/work" && mkdir -p "$work" "$root/results"
-# The course the bundle was built with (its hidden checks too), where Gradescope unpacked it.
-course=()
-for dir in "$root/source" "$(dirname "$0")"; do
-  if [ -z "${course[*]}" ] && [ -f "$dir/course/course.toml" ]; then
-    course=(--course "$dir/course/course.toml")
-    secret_file="$dir/course/seed.secret"
-  fi
-done
-# The submitters' own seed (HMAC of their id under the course secret, as grade-class).
-if ! seed=$(@SECRET@python -m grader.gradescope_files seed \\
-  "$root/submission_metadata.json" "${course[@]}"); then
-  printf '{"score": 0, "output": "Could not tell who submitted; contact the staff."}\\n' \\
-    > "$root/results/results.json"
-  exit 0
-fi
-# One file per exercise, by a stated rule (python -m grader.gradescope_files --help).
-python -m grader.gradescope_files pick "$root/submission" "$work" "$notes" "${course[@]}"
-GRADER_SEED="$seed" grade "$work" "${course[@]}" --all-checks \\
-  --output gradescope="$root/results/results.json" "$@"
-status=$?
-python -m grader.gradescope_files annotate "$root/results/results.json" "$notes"
-if [ ! -s "$root/results/results.json" ]; then
-  printf '{"score": 0, "output": "The grader failed (exit %s); please contact the staff."}\\n' \\
-    "$status" > "$root/results/results.json"
-fi
-exit 0
-"""
-
-
-def write_gradescope_bundle(zip_path: Path, spec: str, settings: Settings) -> list[str]:
-    """A zip with setup.sh and run_autograder at its top level, both executable, and the
-    course (its hidden checks and seed secret too) under course/."""
-    parsed = settings.course
-    secret = handout.seed_secret(parsed)
-    read_secret = f'{parsed.seed_secret_env}="$(cat "$secret_file")" ' if secret else ""
-    files: dict[str, bytes] = {
-        "setup.sh": SETUP_SH.format(cpu_torch=CPU_TORCH, spec=spec).encode(),
-        "run_autograder": RUN_AUTOGRADER.replace("@SECRET@", read_secret).encode(),
-    }
-    for relative, path in handout.course_files(parsed, hidden=True).items():
-        files[f"course/{relative}"] = path.read_bytes()
-    if secret:
-        files["course/seed.secret"] = secret.encode()
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for name, data in files.items():
-            info = zipfile.ZipInfo(name)
-            mode = 0o755 if "/" not in name else 0o600 if name.endswith(".secret") else 0o644
-            info.external_attr = (stat.S_IFREG | mode) << 16
-            bundle.writestr(info, data)
-    return sorted(files)
 
 
 COURSE_OPTION = click.option(
@@ -314,14 +277,34 @@ def main() -> None:
     help="The folder of generated stubs to hand out.",
 )
 @COURSE_OPTION
-def student(out: Path, spec: str, stubs: Path, course_file: Path | None) -> None:
+@click.option(
+    "--notebooks",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Hand out the exercises as the notebooks in this folder (python -m grader.stubs "
+    "... --notebooks notebooks makes them).",
+)
+@click.option(
+    "--repo",
+    default="OWNER/REPO",
+    show_default=True,
+    help="The template repository's OWNER/NAME on GitHub, for the notebooks' Colab links.",
+)
+def student(
+    out: Path,
+    spec: str,
+    stubs: Path,
+    course_file: Path | None,
+    notebooks: Path | None,
+    repo: str,
+) -> None:
     """Write the student repository template into OUT."""
     if out.exists() and any(out.iterdir()):
         raise click.UsageError(f"{out} is not empty")
     settings = load(course_file)
+    handout_notebooks = (notebooks, repo) if notebooks is not None else None
     try:
-        stub_files(settings.course.exercises, stubs)
-        files = write_student_template(out, spec, stubs, settings)
+        stub_files(settings.course.exercises, stubs, notebooks)
+        files = write_student_template(out, spec, stubs, settings, handout_notebooks)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"wrote {len(files)} files to {out}")

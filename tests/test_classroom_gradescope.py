@@ -224,7 +224,7 @@ def test_gradescope_picks_one_file_per_exercise_by_a_stated_rule(
         "tensors: found exercises/tensors.py, zz_old/tensors.py; graded exercises/tensors.py"
         in (output)
     )
-    assert "autograd: graded Autograd.py as autograd.py (the name differs in case)" in output
+    assert "autograd: graded Autograd.py (the name differs in case)" in output
     assert results["output_format"] == "text"
     assert {t["output_format"] for t in results["tests"]} == {"text"}
 

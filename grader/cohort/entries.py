@@ -91,7 +91,7 @@ def pack(entry: Entry, names: tuple[str, ...] = exercises.names()) -> Packed:
     files = strip_common_folder(files)
     if not files:
         return Packed(entry.student, problem=f"{entry.path.name}: no files")
-    wanted = {f"{name}.py" for name in names}
+    wanted = {f"{name}{suffix}" for name in names for suffix in (".py", ".ipynb")}
     if not wanted & set(files):
         listed = ", ".join(sorted(files)[:5])
         return Packed(

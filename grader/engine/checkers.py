@@ -21,11 +21,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import ipynb
 from grader.engine import events
 from grader.engine.events import Ended, Event
 from grader.engine.sandbox import (
     MARKER,
     Limits,
+    add_problems,
     apply_limits,
     copy_submission,
     kill_all,
@@ -187,6 +189,7 @@ def prepare(workdir: Path, settings: Settings, submission: Path | None) -> list[
     copy = workdir / "cwd" / submission.name
     copy.mkdir(parents=True)
     copy_submission(submission, copy)
+    add_problems(copy, ipynb.modules_from_notebooks(copy, settings.course.names()))
     return [*options, "--grader-submission", str(copy)]
 
 

@@ -222,6 +222,13 @@ def copy_submission(source: Path, target: Path) -> dict[str, str]:
     return problems
 
 
+def add_problems(folder: Path, problems: dict[str, str]) -> None:
+    """Record more files' problems beside those of the copy step."""
+    if problems:
+        found = {**read_problems(folder), **problems}
+        (folder / PROBLEMS_FILE).write_text(json.dumps(found), encoding="utf-8")
+
+
 def read_problems(folder: Path) -> dict[str, str]:
     """What the copy step could not copy into `folder`: file name -> problem."""
     try:

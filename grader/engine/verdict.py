@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from grader.engine.sandbox import read_problems
+from grader.ipynb import MAP_SUFFIX
 from grader.kit.errors import (
     FAIL_EXCEPTION,
     WHERE,
@@ -59,7 +60,8 @@ class Submission:
         return self.folder / f"{exercise}.py"
 
     def label(self, exercise: str) -> str:
-        return f"{self.folder.name}/{exercise}.py"
+        made = (self.folder / f".{exercise}{MAP_SUFFIX}").is_file()  # from NAME.ipynb
+        return f"{self.folder.name}/{exercise}.{'ipynb' if made else 'py'}"
 
     def problems(self) -> dict[str, str]:
         """What the copy step could not copy (a link outside, a folder, an unreadable file)."""

@@ -137,7 +137,8 @@ def render(report: Report, verbose: bool = False) -> str:
         *isolation_lines(env.isolation),
         "",
     ]
-    lines += [exercise_line(e) for e in report.exercises]
+    for exercise in report.exercises:
+        lines += [exercise_line(exercise), *(f"      {note}" for note in exercise.notes)]
     seen: dict[str, str] | None = {} if verbose else None
     problems = [line for e in report.exercises for line in exercise_problems(e, seen)]
     if problems:

@@ -7,6 +7,7 @@ the checker decides the status from it.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 import traceback
@@ -48,15 +49,38 @@ class Folder:
     def label(self, filename: str) -> str:
         return f"{self.path.name}/{Path(filename).name}"
 
+    def place(self, filename: str, line: int | None) -> tuple[str, int | None]:
+        """How a student finds a line: their file and line, or for a module made from a
+        notebook (grader.ipynb wrote where each line came from) its cell and line there."""
+        lines, notebook = notebook_lines(Path(filename))
+        if line is None or not 0 < line <= len(lines):
+            return self.label(filename), line
+        cell, within = lines[line - 1]
+        return f"{self.path.name}/{notebook}, cell {cell}", within
+
     def frames(self, tb: TracebackType | None) -> list[traceback.FrameSummary]:
-        return [f for f in traceback.extract_tb(tb) if self.owns(f.filename)]
+        return [self.placed(f) for f in traceback.extract_tb(tb) if self.owns(f.filename)]
+
+    def placed(self, frame: traceback.FrameSummary) -> traceback.FrameSummary:
+        label, line = self.place(frame.filename, frame.lineno)
+        return traceback.FrameSummary(label, line, frame.name, line=frame.line)
 
     def where(self, tb: TracebackType | None) -> str:
         frames = self.frames(tb)
         if not frames:
             return ""
         frame = frames[-1]
-        return f"{self.label(frame.filename)}, line {frame.lineno}, in {frame.name}"
+        return f"{frame.filename}, line {frame.lineno}, in {frame.name}"
+
+
+def notebook_lines(module: Path) -> tuple[list[tuple[int, int]], str]:
+    """(cell, line) of each line of a module made from a notebook, and its name."""
+    sidecar = module.with_name(f".{module.stem}.notebook.json")
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+        return [(int(c), int(n)) for c, n in data["lines"]], str(data["notebook"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return [], ""
 
 
 def describe(exc: BaseException) -> str:
@@ -76,11 +100,7 @@ def innermost_file(tb: TracebackType | None) -> str:
 
 def student_text(folder: Folder, exc: BaseException) -> str:
     """The traceback, student frames only, as a student reads it."""
-    frames = [
-        traceback.FrameSummary(folder.label(f.filename), f.lineno, f.name, line=f.line)
-        for f in folder.frames(exc.__traceback__)
-    ]
-    lines = traceback.format_list(frames)
+    lines = traceback.format_list(folder.frames(exc.__traceback__))
     return "".join(lines) + describe(exc)
 
 
@@ -104,7 +124,8 @@ def failure(folder: Folder, exc: BaseException) -> Failure:
 
 def import_failure(folder: Folder, label: str, exc: BaseException) -> Failure:
     if isinstance(exc, SyntaxError):
-        file = folder.label(exc.filename) if exc.filename else label
+        file, line = folder.place(exc.filename, exc.lineno) if exc.filename else (label, None)
+        exc.lineno = line or exc.lineno
         message = f"{type(exc).__name__} in {file}, line {exc.lineno}: {exc.msg}"
         return Failure("import", type(exc).__name__, message, "", syntax_text(exc, file))
     place = folder.where(exc.__traceback__) or label
@@ -126,7 +147,9 @@ def syntax_text(exc: SyntaxError, file: str) -> str:
 
 def import_exercise(folder: Folder, name: str, problem: str) -> ModuleType | Failure:
     """The student's module, or why it cannot be imported."""
-    path, label = folder.path / f"{name}.py", f"{folder.path.name}/{name}.py"
+    path = folder.path / f"{name}.py"
+    notebook = notebook_lines(path)[1]
+    label = f"{folder.path.name}/{notebook or f'{name}.py'}"
     if problem:
         return Failure("import", "CopyProblem", f"{label} {problem}")
     if not path.is_file():
