@@ -21,6 +21,7 @@ PLOTTING = {"plt", "pyplot", "matplotlib", "display", "imshow", "show", "seaborn
 DOWNLOADING = {"urlretrieve", "wget", "requests", "download"}
 KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 MAP_SUFFIX = ".notebook.json"
+MAX_BYTES = 20 * 2**20  # a notebook's outputs (images) count; its code is a small part
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ def convert(text: str) -> Module:
     """The module a notebook's JSON text makes (nbformat validates it)."""
     import nbformat
 
+    if len(text) > MAX_BYTES:
+        raise ValueError(f"it is over {MAX_BYTES // 2**20} MB; clear its outputs")
     notebook = nbformat.reads(text, as_version=4)
     built = Builder()
     for number, cell in enumerate(notebook.cells, start=1):

@@ -33,6 +33,7 @@ from grader.kit.errors import (
     is_timeout,
 )
 from grader.kit.remote import raise_failure
+from grader.worker.load import Folder
 from grader.worker.wire import (
     MAX_ANSWER,
     READY,
@@ -223,9 +224,11 @@ def signal_workers(pid: int) -> None:
 
 def innermost(dump: str, folder: Path) -> str:
     """The student's frame nearest to where the worker was, from faulthandler's dump (each
-    thread's frames most recent first), as 'sub/tensors.py, line 12, in column'."""
+    thread's frames most recent first), as 'sub/tensors.py, line 12, in column' (or the
+    cell and line of a notebook)."""
     for match in FRAME.finditer(dump):
         path = Path(match["file"])
         if path.parent == folder:
-            return f"{folder.name}/{path.name}, line {match['line']}, in {match['name']}"
+            label, line = Folder(folder).place(str(path), int(match["line"]))
+            return f"{label}, line {line}, in {match['name']}"
     return ""
