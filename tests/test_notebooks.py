@@ -73,7 +73,9 @@ def test_the_stub_notebooks_are_made_from_the_stubs() -> None:
 
 
 # Run, this would train for days: left out, it costs nothing.
-TRAINING = """model = torch.nn.Linear(2, 1)
+TRAINING = """import torch
+
+model = torch.nn.Linear(2, 1)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 for epoch in range(10**9):
     optimizer.zero_grad()
