@@ -24,6 +24,7 @@ from grader.formats import text
 from grader.report import Report, Status, from_dict
 
 COLOURS = {Status.PASSED: "#1a7f37", Status.NOT_ATTEMPTED: "#6e7781"}
+FAILED = "_grader_failed_cells"  # kept on the IPython shell, not in this module
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def check(exercise: str, notebook: str | Path | None = None, **options: Any) -> 
             target.write_bytes(Path(notebook).read_bytes())
         else:
             target.write_text(history_notebook(), encoding="utf-8")
+        copy_helpers(Path.cwd() if notebook is None else Path(notebook).parent, folder)
         command = [sys.executable, "-m", "grader", str(folder), f"--only={exercise}"]
         done = subprocess.run(
             [*command, "--format=json", *flags(options)],
@@ -91,9 +93,28 @@ def check(exercise: str, notebook: str | Path | None = None, **options: Any) -> 
         raise RuntimeError(f"grade exited with {done.returncode}: {last}") from None
 
 
+def copy_helpers(source: Path, folder: Path) -> None:
+    """The student's own modules beside the notebook (helpers.py), never an exercise's
+    .py file, which grade would take instead of the notebook."""
+    from grader.exercises import names
+
+    for helper in sorted(source.glob("*.py"))[:50]:
+        small = helper.is_file() and helper.stat().st_size < 2**20
+        if small and helper.stem not in names():
+            (folder / helper.name).write_bytes(helper.read_bytes())
+
+
 def flags(options: dict[str, Any]) -> list[str]:
-    """grade's options from keyword arguments: data_dir="x" is --data-dir=x."""
-    return [f"--{name.replace('_', '-')}={value}" for name, value in options.items()]
+    """grade's options from keyword arguments: data_dir="x" is --data-dir=x, verbose=True
+    is --verbose."""
+    made = []
+    for name, value in options.items():
+        flag = f"--{name.replace('_', '-')}"
+        if value is True:
+            made.append(flag)
+        elif value is not False and value is not None:
+            made.append(f"{flag}={value}")
+    return made
 
 
 def history_notebook() -> str:
@@ -107,10 +128,29 @@ def history_notebook() -> str:
     shell = get_ipython()
     if shell is None:
         raise RuntimeError("check() runs in Jupyter or Colab; in a terminal use grade")
-    ran = list(shell.user_ns.get("In", []))[1:-1]  # In[0] is empty; the last is this cell
-    cells = [nbformat.v4.new_code_cell(source) for source in ran]
+    failed: set[int] = getattr(shell, FAILED, set())
+    ran = list(shell.user_ns.get("In", []))  # In[N] is cell N; In[0] is empty
+    cells = [
+        nbformat.v4.new_code_cell("" if number in failed else source)
+        for number, source in enumerate(ran[1:], start=1)
+    ]
     notebook = nbformat.v4.new_notebook(cells=cells)
     return str(nbformat.writes(notebook))
+
+
+def remember_failures(shell: Any) -> None:
+    """From now on, note the cells that raised: check() leaves them out (a cell that was
+    then fixed and run again would otherwise be graded twice, the broken one first)."""
+    if shell is None or hasattr(shell, FAILED):
+        return
+    failed: set[int] = set()
+    setattr(shell, FAILED, failed)
+
+    def record(result: Any) -> None:
+        if not result.success and result.execution_count:
+            failed.add(result.execution_count)
+
+    shell.events.register("post_run_cell", record)
 
 
 def load_ipython_extension(shell: Any) -> None:
@@ -120,3 +160,11 @@ def load_ipython_extension(shell: Any) -> None:
         return check(line.strip())
 
     shell.register_magic_function(grade, magic_kind="line", magic_name="grade")
+
+
+try:  # imported in a kernel: from then on, cells that raise are remembered
+    from IPython import get_ipython
+
+    remember_failures(get_ipython())
+except ImportError:  # pragma: no cover - no IPython: check() says it needs Jupyter
+    pass

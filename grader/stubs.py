@@ -107,9 +107,11 @@ def notebook_of(stub: str, name: str) -> str:
             "--notebooks needs jupytext: pip install -e '.[notebooks]'"
         ) from None
     notebook = jupytext.reads(stub, fmt="py:light")
-    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(NOTEBOOK_INTRO.format(name=name)))
-    feedback = f'from grader.notebook import check\n\ncheck("{name}")'
-    notebook.cells.append(nbformat.v4.new_code_cell(feedback))
+    notebook.cells[:0] = [
+        nbformat.v4.new_markdown_cell(NOTEBOOK_INTRO.format(name=name)),
+        nbformat.v4.new_code_cell("from grader.notebook import check  # feedback: the last cell"),
+    ]
+    notebook.cells.append(nbformat.v4.new_code_cell(f'check("{name}")'))
     notebook.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},

@@ -45,7 +45,7 @@ def test_definitions_imports_and_assignments_are_kept_and_the_rest_is_said() -> 
     for gone in ("pip", "matplotlib", "download", "loader", "epoch", "plt", "fit(", "check"):
         assert gone not in module.source, gone
     assert module.notes == (
-        "cell 1, line 1 was not run: a shell command or magic",
+        "cell 1, line 1 was not run: a shell command, magic or help",
         "cell 2, line 1 was not run: plotting (not graded)",
         "cell 3, line 2 was not run: a top-level download",
         "cell 4 was not run: top-level training",
@@ -54,6 +54,43 @@ def test_definitions_imports_and_assignments_are_kept_and_the_rest_is_said() -> 
     )
     lines = module.source.splitlines()
     assert module.lines[lines.index("    return SCALE * x")] == (2, 5)
+
+
+def test_correct_notebooks_in_other_styles_keep_what_their_functions_need() -> None:
+    """Ways students write notebooks that run in Jupyter must run when graded."""
+    module = ipynb.convert(
+        notebook(
+            "import torch",
+            "if torch.cuda.is_available():\n    device = 'cuda'\nelse:\n    device = 'cpu'",
+            "from __future__ import annotations\n\ndef column(A, j, where=device):\n"
+            "    return A[:, j]",
+            "try:\n    import google.colab\n    IN_COLAB = True\nexcept ImportError:\n"
+            "    IN_COLAB = False\nROOT = '/content' if IN_COLAB else '.'",
+            "%%time\nSIZE = 3",
+            "files = !ls\ntorch.cat?\nLIMIT = 4",
+            "def nonzero(A):\n    return ~(\n        A\n        != 0\n    )",
+            "SCALE = 2; torch.manual_seed(0)",
+            "for x in range(3):\n    print(x)\nx = 5",
+            "from grader.notebook import check\nfrom helpers import pick\n"
+            "feedback = check('tensors')\nfeedback.report",
+            "train_set = torchvision.datasets.MNIST('data', train=False)\n"
+            "loader = DataLoader(train_set)",
+        ),
+        local=frozenset({"helpers"}),
+    )
+    source = module.source
+    assert source.startswith("from __future__ import annotations\n")
+    compile(source, "tensors.py", "exec")
+    for kept in ("device = 'cuda'", "def column(A, j, where=device)", "IN_COLAB = True", "ROOT =",
+                 "SIZE = 3", "LIMIT = 4", "        != 0", "SCALE = 2", "x = 5",
+                 "from helpers import pick"):  # fmt: skip
+        assert kept in source, kept
+    for gone in ("%%time", "!ls", "cat?", "manual_seed", "print", "feedback", "MNIST", "loader"):
+        assert gone not in source, gone
+    assert "cell 10" not in " ".join(module.notes), "asking the grader is not a note"
+    assert "cell 11 was not run: a dataset, loader or evaluation built at the top level" in (
+        module.notes
+    )
 
 
 def test_a_cell_that_does_not_parse_is_kept_whole_where_it_was() -> None:
@@ -119,7 +156,7 @@ def test_the_solutions_as_notebooks_get_full_marks(tmp_path: Path, maximum: Maxi
     assert report["score"] == report["max_score"] == maximum.total
     tensors = report["exercises"][0]  # type: ignore[index]
     assert tensors["notes"][0] == "graded tensors.ipynb"
-    assert "cell 1 was not run: a shell command or magic" in tensors["notes"]
+    assert "cell 1 was not run: a shell command, magic or help" in tensors["notes"]
     assert any("was not run: top-level training" in note for note in tensors["notes"])
 
 
@@ -151,15 +188,16 @@ def test_an_error_names_the_cell_and_its_line(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_check_in_a_real_kernel_grades_the_code_that_ran(tmp_path: Path, maximum: Maximum) -> None:
     """nbclient runs a notebook whose last cell is check("tensors") in a real ipykernel:
-    the verdicts come back from `grade`'s own processes, as a table and as text."""
+    the verdicts come back from `grade`'s own processes, as a table and as text. A cell
+    that raised in the kernel is left out, as it did nothing there either."""
     from nbclient import NotebookClient
 
     made = jupytext.reads(solution_text("tensors"), fmt="py:light")  # what the kernel runs
-    made.cells.append(
-        nbformat.v4.new_code_cell(
-            'from grader.notebook import check\nfeedback = check("tensors")\nfeedback'
-        )
-    )
+    made.cells.insert(0, nbformat.v4.new_code_cell("from grader.notebook import check"))
+    typo = nbformat.v4.new_code_cell("ones = tensor([1.0])")  # raises: NameError
+    typo.metadata["tags"] = ["raises-exception"]
+    made.cells.append(typo)
+    made.cells.append(nbformat.v4.new_code_cell('feedback = check("tensors")\nfeedback'))
     made.cells.append(nbformat.v4.new_code_cell("print(feedback.report.score)"))
     client = NotebookClient(made, timeout=600, kernel_name="python3", resources={
         "metadata": {"path": str(tmp_path)}

@@ -188,8 +188,14 @@ def prepare(workdir: Path, settings: Settings, submission: Path | None) -> list[
         return options
     copy = workdir / "cwd" / submission.name
     copy.mkdir(parents=True)
-    copy_submission(submission, copy)
-    add_problems(copy, ipynb.modules_from_notebooks(copy, settings.course.names()))
+    problems = copy_submission(submission, copy)
+    names = settings.course.names()
+    refused = {  # a notebook the copy step refused: its exercise says why
+        f"{name}.py": f"was not made: {name}.ipynb {problems[f'{name}.ipynb']}"
+        for name in names
+        if f"{name}.ipynb" in problems and f"{name}.py" not in problems
+    }
+    add_problems(copy, {**refused, **ipynb.modules_from_notebooks(copy, names)})
     return [*options, "--grader-submission", str(copy)]
 
 

@@ -47,7 +47,9 @@ class Folder:
             return False
 
     def label(self, filename: str) -> str:
-        return f"{self.path.name}/{Path(filename).name}"
+        """The file as the student knows it: theirs, or the notebook a module was made of."""
+        notebook = notebook_lines(Path(filename))[1]
+        return f"{self.path.name}/{notebook or Path(filename).name}"
 
     def place(self, filename: str, line: int | None) -> tuple[str, int | None]:
         """How a student finds a line: their file and line, or for a module made from a
