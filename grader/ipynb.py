@@ -12,6 +12,7 @@ counted from its top, markdown ones included).
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -68,10 +69,11 @@ class Builder:
         )
 
 
+@functools.lru_cache(maxsize=4)
 def convert(text: str, local: frozenset[str] = frozenset(), history: bool = False) -> Module:
     """The module a notebook's JSON text makes (nbformat validates it). `local`: modules
     beside the notebook; `history`: cells a kernel ran, where one that does not parse was
-    not run either."""
+    not run either. Cached: `grade` converts each notebook for the copy and the report."""
     import nbformat
 
     if len(text) > MAX_BYTES:
