@@ -13,6 +13,7 @@ from grader.kit import (
     FLOAT32,
     FLOAT64,
     Remote,
+    Tolerance,
     assert_gradient,
     assert_param_layers,
     assert_tensor,
@@ -24,7 +25,7 @@ SHAPES = [(5, 3), (1, 7), (4, 1)]
 DTYPES = [torch.float32, torch.float64]
 
 
-def tolerance(dtype: torch.dtype) -> object:
+def tolerance(dtype: torch.dtype) -> Tolerance:
     return FLOAT64 if dtype == torch.float64 else FLOAT32
 
 
@@ -42,12 +43,15 @@ class TestNorms:
     @pytest.mark.points(2)
     def test_normalise_rows(self, norms: Remote) -> None:
         """normalise_rows gives rows of norm 1, and leaves a zero row at 0"""
-        X = torch.randn(6, 4, dtype=torch.float64)
-        X[2] = 0
-        norm = torch.linalg.vector_norm(X, dim=1, keepdim=True)
-        expected = torch.where(norm > 0, X / norm.clamp_min(1e-30), torch.zeros_like(X))
-        what = "normalise_rows(X of shape (6, 4) with row 2 all zeros)"
-        assert_tensor(norms.normalise_rows(X), expected, what, tol=FLOAT64)
+        for shape, dtype, zero in (((6, 4), torch.float64, 2), ((1, 5), torch.float32, None)):
+            X = 3 * torch.randn(shape, dtype=dtype)
+            if zero is not None:
+                X[zero] = 0
+            norm = torch.linalg.vector_norm(X.double(), dim=1, keepdim=True)
+            scaled = X.double() / norm.clamp_min(1e-30)
+            expected = torch.where(norm > 0, scaled, torch.zeros_like(scaled)).to(dtype)
+            what = f"normalise_rows(X of shape {shape}, {dtype}, zero row {zero})"
+            assert_tensor(norms.normalise_rows(X), expected, what, tol=tolerance(dtype))
 
 
 class TestGradients:
@@ -63,19 +67,35 @@ class TestGradients:
             )
 
 
+def checker_weights(generator: torch.Generator) -> dict[str, torch.Tensor]:
+    """Weights the checker draws: a model matches its outputs only by computing them."""
+    shapes = {"down.weight": (3, 8), "down.bias": (3,), "out.weight": (2, 3)}
+    return {name: torch.randn(shape, generator=generator) for name, shape in shapes.items()}
+
+
+def assert_computes_projection(model: Remote, what: str) -> None:
+    """The model, given the checker's weights, gives out(down(x)) on the checker's inputs,
+    for two sets of weights and two batch sizes (what the worker says of itself, its layer
+    table or its state_dict, is only a claim)."""
+    generator = torch.Generator().manual_seed(7)
+    for batch in (7, 1):
+        weights = checker_weights(generator)
+        model.load_state_dict(weights)
+        x = torch.randn(batch, 8, generator=generator)
+        hidden = x @ weights["down.weight"].T + weights["down.bias"]
+        expected = hidden @ weights["out.weight"].T
+        assert_tensor(model(x), expected, f"{what}(x of shape ({batch}, 8))", tol=FLOAT32)
+
+
 class TestProjector:
     @pytest.mark.points(2)
     def test_parameters_per_layer(self, norms: Remote, device: torch.device) -> None:
         """Projector has 27 parameters in its first layer and 6 in its second"""
         model = norms.Projector()
         assert_param_layers(model, [("down", 27), ("out", 6)], (5, 8), "Projector", device)
+        assert_computes_projection(model, "Projector with the grader's weights")
 
     @pytest.mark.points(1)
     def test_forward(self, norms: Remote) -> None:
-        """Projector computes out(down(x)) with its own weights, for any batch"""
-        model = norms.Projector()
-        weights = {name: torch.as_tensor(value) for name, value in model.state_dict().items()}
-        x = torch.randn(7, 8)
-        hidden = x @ weights["down.weight"].T + weights["down.bias"]
-        expected = hidden @ weights["out.weight"].T
-        assert_tensor(model(x), expected, "Projector()(x of shape (7, 8))", tol=FLOAT32)
+        """Projector computes out(down(x)) with any weights, for any batch"""
+        assert_computes_projection(norms.Projector(), "Projector with the grader's weights")
