@@ -58,11 +58,10 @@ class Course:
 
     def select(self, only: tuple[str, ...] = ()) -> tuple[Exercise, ...]:
         """The exercises to grade, in course order; an unknown name is a usage error."""
-        unknown = [name for name in only if name not in self.names()]
-        if unknown:
-            valid = ", ".join(self.names())
-            raise UsageError(f"--only {unknown[0]}: no such exercise; valid names: {valid}")
-        return exercises.select(only, self.exercises)
+        try:
+            return exercises.select(only, self.exercises)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
 
     def exercise(self, name: str) -> Exercise | None:
         return next((e for e in self.exercises if e.name == name), None)
@@ -147,6 +146,11 @@ def find(given: Path | None, here: Path | None = None) -> Path | None:
         return given.resolve()
     default = (here or Path.cwd()) / FILE_NAME
     return default.resolve() if default.is_file() else None
+
+
+def load(path: Path | None) -> Course:
+    """The course in the file at `path` (the built-in one for None)."""
+    return parse(read(path), path.resolve()) if path is not None else BUILTIN
 
 
 def read(path: Path) -> str:

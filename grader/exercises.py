@@ -98,8 +98,8 @@ def select(
 ) -> tuple[Exercise, ...]:
     """The exercises to grade, in course order; unknown names fail at once."""
     wanted = set(only)
-    unknown = wanted - set(names(among))
+    unknown = sorted(wanted - set(names(among)))
     if unknown:
         valid = ", ".join(names(among))
-        raise ValueError(f"unknown exercise {', '.join(sorted(unknown))}; valid names: {valid}")
+        raise ValueError(f"--only {unknown[0]}: no such exercise; valid names: {valid}")
     return tuple(e for e in among if not wanted or e.name in wanted)

@@ -49,10 +49,6 @@ def student_id(people: list[dict[str, Any]], prefix: str = "") -> str:
     return "+".join(i for i in ids if i)
 
 
-def load_course(course_file: Path | None) -> course.Course:
-    return course.parse(course.read(course_file), course_file) if course_file else course.BUILTIN
-
-
 def pick(submission: Path, work: Path, names: tuple[str, ...]) -> list[str]:
     """Copy each exercise's chosen file (and .py files beside it) into `work`; return notes."""
     work.mkdir(parents=True, exist_ok=True)
@@ -110,7 +106,7 @@ COURSE_OPTION = click.option(
 @COURSE_OPTION
 def pick_command(submission: Path, work: Path, notes_file: Path, course_file: Path | None) -> None:
     """Copy the chosen files from SUBMISSION into WORK; write the notes to NOTES_FILE."""
-    notes = pick(submission, work, load_course(course_file).names())
+    notes = pick(submission, work, course.load(course_file).names())
     notes_file.write_text("".join(f"{note}\n" for note in notes), encoding="utf-8")
     for note in notes:
         click.echo(note)
@@ -132,7 +128,7 @@ def annotate_command(results: Path, notes_file: Path) -> None:
 def seed_command(metadata: Path, course_file: Path | None, public_seed: int) -> None:
     """Print the submitters' seed: the course's per-student seed (as grade-class derives
     it) from Gradescope's submission_metadata.json, else the public seed."""
-    parsed = load_course(course_file)
+    parsed = course.load(course_file)
     if not parsed.seed_secret_env:
         click.echo(public_seed)
         return

@@ -166,14 +166,22 @@ def map_file(module: Path) -> Path:
     return module.with_name(f".{module.stem}{MAP_SUFFIX}")
 
 
+def notebooks(folder: Path, names: tuple[str, ...]) -> dict[str, Path]:
+    """The exercises graded from a notebook: NAME.ipynb and no NAME.py beside it."""
+    found = {name: folder / f"{name}.ipynb" for name in names}
+    return {
+        name: notebook
+        for name, notebook in found.items()
+        if notebook.is_file() and not (folder / f"{name}.py").exists()
+    }
+
+
 def modules_from_notebooks(folder: Path, names: tuple[str, ...]) -> dict[str, str]:
     """In a submission's copy, make NAME.py from NAME.ipynb for each exercise that has a
     notebook and no .py; return NAME.py -> problem for a notebook that cannot be read."""
     problems = {}
-    for name in names:
-        notebook, module = folder / f"{name}.ipynb", folder / f"{name}.py"
-        if module.exists() or not notebook.is_file():
-            continue
+    for name, notebook in notebooks(folder, names).items():
+        module = folder / f"{name}.py"
         try:
             write_module(notebook, module)
         except Exception as exc:  # any malformed notebook is that exercise's problem
@@ -184,10 +192,9 @@ def modules_from_notebooks(folder: Path, names: tuple[str, ...]) -> dict[str, st
 def notes(folder: Path, names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """What each exercise's notebook left out, for the report (read, never run)."""
     found = {}
-    for name in names:
-        notebook = folder / f"{name}.ipynb"
-        if (folder / f"{name}.py").exists() or not notebook.is_file() or notebook.is_symlink():
-            continue
+    for name, notebook in notebooks(folder, names).items():
+        if notebook.is_symlink():
+            continue  # the copy step decides whether a link is graded
         try:
             if notebook.stat().st_size > MAX_BYTES:
                 continue  # the copy step says why it is not graded

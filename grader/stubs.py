@@ -76,7 +76,7 @@ def course_stubs(course_file: Path) -> dict[Path, str]:
     from grader.errors import UsageError
 
     try:
-        parsed = course.parse(course.read(course_file), course_file.resolve())
+        parsed = course.load(course_file)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
     folders = {e.name: e.folder for e in parsed.exercises if e.folder is not None}
