@@ -368,9 +368,10 @@ def test_a_busy_tree_leaves_the_classmate_full_marks_and_nothing_running(
 
 
 class PeakTree:
-    """The peak resident memory (sums of RSS) of this process's descendants, sampled every
+    """The peak resident memory (sums of PSS) of this process's descendants, sampled every
     50 ms while the block runs: of all of them, and of the grader's own (`grade` and its
-    checkers, not the worker that runs student code, nor the bwrap around it)."""
+    checkers, not the worker that runs student code, nor the bwrap around it). PSS, not RSS:
+    a checker's child caught between fork and exec would count the checker's pages twice."""
 
     def __init__(self) -> None:
         self.peak_mb, self.grader_mb, self.done = 0.0, 0.0, threading.Event()
@@ -390,8 +391,8 @@ class PeakTree:
         while not self.done.wait(0.05):
             pids = [pid for pid in tree(me) if pid != me]
             grader = [pid for pid in pids if not worker_side(pid)]
-            self.peak_mb = max(self.peak_mb, resident_mb(pids))
-            self.grader_mb = max(self.grader_mb, resident_mb(grader))
+            self.peak_mb = max(self.peak_mb, resident_mb(pids, proportional=True))
+            self.grader_mb = max(self.grader_mb, resident_mb(grader, proportional=True))
 
 
 def worker_side(pid: int) -> bool:
