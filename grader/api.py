@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader import __version__, course, data, ipynb
+from grader import __version__, course, data, ipynb, layout
 from grader.engine.runner import ExerciseRun, Progress, Run
 from grader.engine.sandbox import DEFAULT_MEMORY_MB, physical_memory_mb
 from grader.engine.schedule import run_all
@@ -86,7 +86,7 @@ def build_report(
     started: float,
 ) -> Report:
     problem = run.settings.data_problem
-    notes = ipynb.notes(run.submission, tuple(e.name for e in exercises))
+    notes = submission_notes(run.submission, tuple(e.name for e in exercises))
     return Report(
         course=run.settings.course.record() if run.settings.course.source else {},
         grader_version=__version__,
@@ -101,6 +101,18 @@ def build_report(
             for e in exercises
         ),
     )
+
+
+def submission_notes(submission: Path, names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Per exercise, which file was graded when that is worth saying (grader.layout), and
+    what its notebook left out."""
+    chosen = layout.choose(layout.files_of(submission), names)
+    notebooks = {c.exercise: submission / c.path for c in chosen.values() if c.suffix == ".ipynb"}
+    left_out = ipynb.notes(notebooks)
+    return {
+        name: tuple(n for n in (choice.note(), *left_out.get(name, ())) if n)
+        for name, choice in chosen.items()
+    }
 
 
 def with_notes(result: ExerciseResult, notes: dict[str, tuple[str, ...]]) -> ExerciseResult:

@@ -1,11 +1,11 @@
 """Gradescope: which uploaded file is graded for each exercise, said in the results.
 
-Students upload folders, old copies and miscased names. The rule, per exercise NAME: the
-files named NAME.py (else NAME.ipynb, a notebook) anywhere in the upload; failing those, a
-name that differs only in case (Tensors.py); among several, the one nearest the top of the
-upload, then the first in alphabetical order. Every choice among several, and every
-miscased name, is one line of the results' output. Other .py files beside a chosen one
-are copied too (the student's helpers).
+Students upload folders, old copies and miscased names. The rule is grader.layout's, the
+one `grade` and `grade-class` follow: per exercise NAME, NAME.py before NAME.ipynb, the
+exact name before one in other letter case, the one nearest the top of the upload, then
+the first in alphabetical order. Every choice among several, every miscased name and every
+file in a subfolder is one line of the results' output. Other .py files beside a chosen
+one are copied too (the student's helpers).
 
     python -m grader.gradescope_files pick SUBMISSION WORK NOTES [--course FILE]
     python -m grader.gradescope_files annotate RESULTS NOTES
@@ -22,23 +22,7 @@ from typing import Any
 
 import click
 
-from grader import course
-
-
-def candidates(submission: Path, name: str) -> list[Path]:
-    """Files for exercise `name`, best first: NAME.py before NAME.ipynb, the exact name,
-    shallowest, alphabetical."""
-    names = (f"{name}.py", f"{name}.ipynb")
-    found = [p for p in submission.rglob("*") if p.is_file() and p.name.lower() in names]
-    return sorted(
-        found,
-        key=lambda p: (
-            p.suffix.lower() != ".py",
-            p.name not in names,
-            len(p.relative_to(submission).parts),
-            p,
-        ),
-    )
+from grader import course, layout
 
 
 def student_id(people: list[dict[str, Any]], prefix: str = "") -> str:
@@ -50,24 +34,26 @@ def student_id(people: list[dict[str, Any]], prefix: str = "") -> str:
 
 
 def pick(submission: Path, work: Path, names: tuple[str, ...]) -> list[str]:
-    """Copy each exercise's chosen file (and .py files beside it) into `work`; return notes."""
+    """Copy each exercise's chosen file (grader.layout) and the .py files beside it into
+    `work`, at the top under the exercise's name; return the notes."""
     work.mkdir(parents=True, exist_ok=True)
+    root = submission.resolve()
+    files = [f for f in layout.files_of(submission) if inside(submission / f, root)]
     notes = []
-    for name in names:
-        found = candidates(submission, name)
-        if not found:
-            continue
-        chosen = found[0]
-        shown = [str(p.relative_to(submission)) for p in found]
-        if len(found) > 1:
-            notes.append(f"{name}: found {', '.join(shown)}; graded {shown[0]}")
-        elif chosen.name not in (f"{name}.py", f"{name}.ipynb"):
-            notes.append(f"{name}: graded {shown[0]} (the name differs in case)")
-        for helper in chosen.parent.glob("*.py"):
-            if helper.stem.lower() not in names and not (work / helper.name).exists():
-                shutil.copy(helper, work / helper.name)
-        shutil.copy(chosen, work / f"{name}{chosen.suffix.lower()}")
+    for choice in layout.choose(files, names).values():
+        if choice.note():
+            notes.append(f"{choice.exercise}: {choice.note()}")
+        for helper in layout.helpers(choice, files):
+            target = work / Path(helper).name
+            if Path(helper).stem.lower() not in names and not target.exists():
+                shutil.copy(submission / helper, target)
+        shutil.copy(submission / choice.path, work / choice.canonical)
     return notes
+
+
+def inside(path: Path, root: Path) -> bool:
+    """A link out of the upload (to the course's secret, say) is never copied."""
+    return path.resolve().is_relative_to(root)
 
 
 def annotate(results: Path, notes: list[str]) -> None:
@@ -84,10 +70,10 @@ def main() -> None:
     """Choose the uploaded files to grade, and say which in the results.
 
     \b
-    The rule, per exercise NAME: files named NAME.py anywhere in the upload; failing those,
-    a name that differs only in case (Tensors.py); among several, the one nearest the top,
-    then the first in alphabetical order. Each choice among several, and each miscased name,
-    is a line at the top of the results' output.
+    The rule, per exercise NAME (grader.layout's, as for grade and grade-class): NAME.py
+    before NAME.ipynb, the exact name before one in other letter case (Tensors.py), the one
+    nearest the top, then the first in alphabetical order. Each choice among several, each
+    miscased name and each file in a subfolder is a line at the top of the results' output.
     """
 
 

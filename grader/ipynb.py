@@ -189,19 +189,20 @@ def modules_from_notebooks(folder: Path, names: tuple[str, ...]) -> dict[str, st
     return problems
 
 
-def notes(folder: Path, names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    """What each exercise's notebook left out, for the report (read, never run)."""
+def notes(found_notebooks: dict[str, Path]) -> dict[str, tuple[str, ...]]:
+    """What each exercise's notebook (exercise -> path) left out, for the report (read,
+    never run)."""
     found = {}
-    for name, notebook in notebooks(folder, names).items():
+    for name, notebook in found_notebooks.items():
         if notebook.is_symlink():
             continue  # the copy step decides whether a link is graded
         try:
             if notebook.stat().st_size > MAX_BYTES:
                 continue  # the copy step says why it is not graded
-            made = convert(notebook.read_text(encoding="utf-8"), local_modules(folder))
+            made = convert(notebook.read_text(encoding="utf-8"), local_modules(notebook.parent))
         except Exception:  # the copy step reports it as the exercise's problem
             continue
-        found[name] = (f"graded {notebook.name}", *made.notes)
+        found[name] = made.notes
     return found
 
 

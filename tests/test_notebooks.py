@@ -220,7 +220,7 @@ def test_grade_class_and_gradescope_take_notebooks(tmp_path: Path, maximum: Maxi
     upload.mkdir(parents=True)
     (upload / "tensors.ipynb").write_text(solution_notebook("tensors"), encoding="utf-8")
     picked = tmp_path / "picked"
-    assert pick(tmp_path / "upload", picked, NAMES) == []
+    assert pick(tmp_path / "upload", picked, NAMES) == ["tensors: graded work/tensors.ipynb"]
     assert (picked / "tensors.ipynb").is_file()
     out = tmp_path / "grades"
     done = subprocess.run(

@@ -1,8 +1,8 @@
 """`grade-class SUBMISSIONS --out DIR`: a whole class into one gradebook, CSVs and a report.
 
 Pipeline: discover entries -> pack each (bytes + hash) -> skip what the gradebook already
-has -> grade the rest in parallel (or on Dask) -> commit each result -> write grades.csv,
-checks.csv and report.html from the gradebook.
+has -> grade the rest in parallel (or on Dask) -> commit each result -> write everything
+else from the gradebook (grader.cohort.outputs).
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import click
 
 from grader import __version__, data
 from grader.api import with_course
-from grader.cohort import entries, exports, html, pool
+from grader.cohort import entries, pool
 from grader.cohort.gradebook import Gradebook, Graded, locked
+from grader.cohort.options import NAMES, ClassOptions, class_options
+from grader.cohort.options import from_cli as options_from_cli
 from grader.course import Course
 from grader.errors import UsageError
 from grader.settings import Settings, cli_options, from_cli
@@ -30,6 +32,9 @@ Examples:
   grade-class hw1-submissions/ --out grades/         after gh classroom clone student-repos
   grade-class export/ --out grades/ --only mlp       a Gradescope export, one exercise
   grade-class subs/ --out grades/ --scheduler tcp://head:8786   on a Dask cluster
+  grade-class hw1-submissions/ --out grades/ --deadline 2026-12-01T23:59+01:00 \\
+      --late-penalty 10 --late-cap 50 --lms canvas --roster roster.csv \\
+      --lms-column "Homework 1 (12345)"
 
 \b
 Rerunning the same command grades only what is new or changed (by content hash);
@@ -67,7 +72,9 @@ def unique(found: list[entries.Entry]) -> list[entries.Entry]:
         seen[entry.student] = seen.get(entry.student, 0) + 1
         count = seen[entry.student]
         result.append(
-            entry if count == 1 else entries.Entry(f"{entry.student} ({count})", entry.path)
+            entry
+            if count == 1
+            else dataclasses.replace(entry, student=f"{entry.student} ({count})")
         )
     return result
 
@@ -93,6 +100,7 @@ def grade_class(
     workers: int,
     scheduler: str | None,
     regrade: bool,
+    options: ClassOptions,
 ) -> None:
     found = unique(entries.discover(root))
     if not found:
@@ -112,7 +120,9 @@ def grade_class(
             try:
                 run(book, todo, settings, workers, scheduler)
             finally:
-                written = [*exports.write_exports(book, out), html.write_report(book, out)]
+                from grader.cohort import outputs  # after require_report_libraries
+
+                written = outputs.write_all(book, out, found, packed, settings, options)
                 click.echo("Wrote " + ", ".join(str(p) for p in written), err=True)
         finally:
             book.close()
@@ -185,11 +195,14 @@ def default_workers(threads: int) -> int:
 
 def require_report_libraries() -> None:
     try:
+        import copydetect  # noqa: F401
+        import dulwich  # noqa: F401
         import matplotlib  # noqa: F401
         import yaml  # noqa: F401
     except ImportError as exc:
         raise UsageError(
-            f"grade-class needs {exc.name}: pip install -e '.[class]' (matplotlib, PyYAML)"
+            f"grade-class needs {exc.name}: pip install -e '.[class]' "
+            "(matplotlib, PyYAML, copydetect, dulwich)"
         ) from None
 
 
@@ -199,7 +212,8 @@ def require_report_libraries() -> None:
     "--out",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for gradebook.sqlite, grades.csv, checks.csv and report.html.",
+    help="Folder for gradebook.sqlite, grades.csv, checks.csv, report.html, feedback/ "
+    "and the LMS file.",
 )
 @cli_options("grade-class", per="submission", threads=1, all_checks=True)
 @click.option(
@@ -215,6 +229,7 @@ def require_report_libraries() -> None:
     help="Grade on the Dask cluster at this address (tcp://host:8786) instead.",
 )
 @click.option("--regrade", is_flag=True, help="Grade every submission again, changed or not.")
+@class_options
 def main(
     submissions: Path,
     out: Path,
@@ -233,6 +248,7 @@ def main(
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         require_report_libraries()
+        own = options_from_cli({name: options.pop(name) for name in NAMES})
         given = with_course(from_cli(options))
         require_secret(given.course)
         remote = scheduler is not None
@@ -245,6 +261,7 @@ def main(
             workers or default_workers(settings.threads),
             scheduler,
             regrade,
+            own,
         )
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None

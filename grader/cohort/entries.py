@@ -2,9 +2,11 @@
 
 Layouts: a folder of folders or `.zip` files (the folder or zip name is the student id);
 GitHub Classroom's `gh classroom clone student-repos` (`<assignment>-submissions/
-<assignment>-<login>/`: the login is the id); a Gradescope export (`submission_metadata.yml`
-names each `submission_<n>` folder's submitters). An entry that cannot be read becomes a
-`Packed` with a problem, never an exception that stops the class.
+<assignment>-<login>/`: the login is the id, the last commit the time); a Gradescope export
+(`submission_metadata.yml` names each `submission_<n>` folder's submitters and time).
+Inside an entry, grader.layout decides which file is which exercise (`grade` applies the
+same rule to the files packed here). An entry that cannot be read becomes a `Packed` with a
+problem, never an exception that stops the class.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import os
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from grader import exercises
+from grader import exercises, layout
+from grader.cohort import deadlines
 from grader.gradescope_files import student_id
 
 METADATA = "submission_metadata.yml"
@@ -32,6 +36,7 @@ class Entry:
 
     student: str
     path: Path
+    submitted_at: datetime | None = None  # the last commit of a clone, Gradescope's time
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,8 @@ def discover(root: Path) -> list[Entry]:
             continue
         if child.is_dir() or child.suffix == ".zip":
             name = child.stem if child.suffix == ".zip" else child.name
-            found.append(Entry(name.removeprefix(prefix) or name, child))
+            moment = deadlines.commit_time(child) if child.is_dir() else None
+            found.append(Entry(name.removeprefix(prefix) or name, child, moment))
     return found
 
 
@@ -79,7 +85,7 @@ def gradescope_entries(root: Path) -> Iterator[Entry]:
     for folder, info in metadata.items():
         people = (info or {}).get(":submitters") or []
         student = student_id(people, ":") or str(folder)
-        yield Entry(student, root / str(folder))
+        yield Entry(student, root / str(folder), deadlines.gradescope_time(info or {}))
 
 
 def pack(entry: Entry, names: tuple[str, ...] = exercises.names()) -> Packed:
@@ -91,12 +97,12 @@ def pack(entry: Entry, names: tuple[str, ...] = exercises.names()) -> Packed:
     files = strip_common_folder(files)
     if not files:
         return Packed(entry.student, problem=f"{entry.path.name}: no files")
-    wanted = {f"{name}{suffix}" for name in names for suffix in (".py", ".ipynb")}
-    if not wanted & set(files):
+    if not layout.choose(files, names):
+        wanted = ", ".join(f"{name}.py" for name in names)
         listed = ", ".join(sorted(files)[:5])
         return Packed(
             entry.student,
-            problem=f"{entry.path.name}: none of {', '.join(sorted(wanted))} found (has {listed})",
+            problem=f"{entry.path.name}: none of {wanted} (or .ipynb) found (has {listed})",
         )
     return Packed(entry.student, files)
 

@@ -3,6 +3,8 @@
 Each result is written in one transaction as soon as it is known, so a crash or a killed
 machine loses at most the submissions being graded at that moment; a rerun grades only
 what is missing or changed (same content hash, grader version and settings are kept).
+The schema has a version (SQLite's user_version); opening an older gradebook migrates it
+in one transaction, and one written by a newer grader is refused.
 One process writes a gradebook at a time: a second one is refused with a clear message
 (an advisory lock on DIR/gradebook.lock, released by the kernel if the process dies).
 """
@@ -20,9 +22,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from grader.cohort.deadlines import Lateness
 from grader.errors import UsageError
 from grader.exercises import RENAMED_IDS
 
+VERSION = 2  # PRAGMA user_version; 0 is a gradebook written before versions (1)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     student TEXT PRIMARY KEY,
@@ -36,7 +40,11 @@ CREATE TABLE IF NOT EXISTS submissions (
     score REAL NOT NULL,
     max_score REAL NOT NULL,
     problem TEXT NOT NULL,
-    report TEXT NOT NULL
+    report TEXT NOT NULL,
+    submitted_at TEXT NOT NULL DEFAULT '',
+    late_days INTEGER NOT NULL DEFAULT 0,
+    penalty REAL NOT NULL DEFAULT 0,
+    final_score REAL
 );
 CREATE TABLE IF NOT EXISTS checks (
     student TEXT NOT NULL REFERENCES submissions(student) ON DELETE CASCADE,
@@ -51,6 +59,12 @@ CREATE TABLE IF NOT EXISTS checks (
     PRIMARY KEY (student, check_id)
 );
 """
+LATENESS_COLUMNS = (
+    "submitted_at TEXT NOT NULL DEFAULT ''",
+    "late_days INTEGER NOT NULL DEFAULT 0",
+    "penalty REAL NOT NULL DEFAULT 0",
+    "final_score REAL",
+)
 
 
 @dataclass(frozen=True)
@@ -97,8 +111,36 @@ class Gradebook:
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+        self.migrate()
         self.rename_checks()
+
+    def migrate(self) -> None:
+        """Bring a gradebook of an older version to this one, in one transaction; refuse
+        one written by a newer grader rather than guess at it."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > VERSION:
+            raise UsageError(
+                f"{self.path} was written by a newer grader (gradebook version {version}; "
+                f"this one reads up to {VERSION}): upgrade dl-grader"
+            )
+        if version == VERSION:
+            return
+        with self.transaction():
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(submissions)")}
+            if columns:  # version 1: lateness columns added, settings keys named
+                for column in LATENESS_COLUMNS:
+                    if column.split()[0] not in columns:
+                        self.db.execute(f"ALTER TABLE submissions ADD COLUMN {column}")
+                self.db.execute("UPDATE submissions SET final_score = score WHERE problem = ''")
+                for student, key in self.db.execute("SELECT student, settings FROM submissions"):
+                    self.db.execute(
+                        "UPDATE submissions SET settings = ? WHERE student = ?",
+                        (named_settings(key), student),
+                    )
+            for statement in SCHEMA.split(";"):  # executescript would commit half-way
+                if statement.strip():
+                    self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version = {VERSION}")
 
     def rename_checks(self) -> None:
         """Check ids that changed (grader.exercises.RENAMED_IDS) are read under their new id
@@ -127,7 +169,9 @@ class Gradebook:
         with self.transaction():
             self.db.execute("DELETE FROM submissions WHERE student = ?", (graded.student,))
             self.db.execute(
-                "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO submissions (student, content_hash, settings, grader_version, "
+                "seed, device, graded_at, duration_s, score, max_score, problem, report, "
+                "final_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     graded.student,
                     graded.content_hash,
@@ -141,11 +185,30 @@ class Gradebook:
                     float(report.get("max_score", 0.0)),
                     graded.problem,
                     json.dumps(report),
+                    None if graded.report is None else float(report.get("score", 0.0)),
                 ),
             )
             self.db.executemany(
                 "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 list(check_rows(graded.student, report)),
+            )
+
+    def set_lateness(self, student: str, lateness: Lateness) -> None:
+        """When the student submitted, how many days late, and the score after the penalty
+        (the raw score stays in `score`); set on every run, since the policy may change."""
+        moment = lateness.submitted_at
+        with self.transaction():
+            self.db.execute(
+                "UPDATE submissions SET submitted_at = ?, late_days = ?, penalty = ?, "
+                "final_score = CASE WHEN report = '{}' THEN NULL "
+                "ELSE round(score * (1 - ?), 4) END WHERE student = ?",
+                (
+                    moment.isoformat(timespec="seconds") if moment else "",
+                    lateness.days,
+                    lateness.penalty,
+                    lateness.penalty,
+                    student,
+                ),
             )
 
     @contextlib.contextmanager
@@ -168,6 +231,16 @@ class Gradebook:
         cursor = self.db.execute(query)
         cursor.row_factory = sqlite3.Row
         return cursor.fetchall()
+
+
+def named_settings(key: str) -> str:
+    """A version-1 key ('0.1.0 {...}') as the JSON object version 2 keeps."""
+    version, _, rest = key.partition(" ")
+    try:
+        named = json.loads(rest)
+    except ValueError:
+        return json.dumps({"grader_version": version, "unreadable": rest})
+    return json.dumps({"grader_version": version, **named}, sort_keys=True)
 
 
 def check_rows(student: str, report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:

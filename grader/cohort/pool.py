@@ -39,8 +39,9 @@ class Interrupted(Exception):
 
 def grade_key(settings: Settings) -> str:
     """What decides a grade besides the content: the grader's version and the decisive
-    settings (not where MNIST lies); equal keys and content mean equal grades."""
-    return f"{__version__} {settings.key()}"
+    settings (not where MNIST lies), as one JSON object with names; equal keys and content
+    mean equal grades."""
+    return json.dumps({"grader_version": __version__, **json.loads(settings.key())}, sort_keys=True)
 
 
 def for_student(settings: Settings, student: str) -> Settings:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import ipynb
+from grader import ipynb, layout
 from grader.engine import events
 from grader.engine.events import Ended, Event
 from grader.engine.sandbox import (
@@ -190,6 +190,8 @@ def prepare(workdir: Path, settings: Settings, submission: Path | None) -> list[
     copy.mkdir(parents=True)
     problems = copy_submission(submission, copy)
     names = settings.course.names()
+    problems |= layout.arrange(copy, names, problems)
+    add_problems(copy, problems)
     refused = {  # a notebook the copy step refused: its exercise says why
         f"{name}.py": f"was not made: {name}.ipynb {problems[f'{name}.ipynb']}"
         for name in names
