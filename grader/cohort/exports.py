@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlite3 import Row
 
 from grader.cohort.gradebook import Gradebook
+from grader.cohort.lms import points, text
 from grader.report import write_atomic
 
 
@@ -82,17 +83,6 @@ def checks_csv(book: Gradebook) -> str:
     return out.getvalue()
 
 
-def text(value: str) -> str:
-    """A cell a spreadsheet shows as text: student-controlled strings (messages, ids) that
-    start like a formula are prefixed with ' (CSV injection)."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def points(value: float) -> str:
-    """1.0 -> '1', 0.5 -> '0.5': what a spreadsheet shows."""
-    return f"{value:g}"
-
-
 def exercise_order(name: str) -> tuple[int, str]:
     from grader.exercises import names
 
@@ -102,7 +92,7 @@ def exercise_order(name: str) -> tuple[int, str]:
 
 def write_exports(book: Gradebook, folder: Path) -> list[Path]:
     written = []
-    for name, text in (("grades.csv", grades_csv(book)), ("checks.csv", checks_csv(book))):
-        write_atomic(folder / name, text)
+    for name, content in (("grades.csv", grades_csv(book)), ("checks.csv", checks_csv(book))):
+        write_atomic(folder / name, content)
         written.append(folder / name)
     return written
