@@ -300,15 +300,15 @@ def test_gradescope_export_and_zips_grade_as_grade_does(tmp_path: Path, maximum:
 def test_layout_rules() -> None:
     files = [
         "README.md", ".git/tensors.py", "__MACOSX/._tensors.py", "old/tensors.py",
-        "exercises/tensors.py", "exercises/helpers.py", "MLP.py", "nb/autograd.ipynb",
+        "hw/tensors.py", "hw/helpers.py", "MLP.py", "nb/autograd.ipynb",
         "a/b/autograd.py",
     ]  # fmt: skip
     chosen = layout.choose(files, ("tensors", "autograd", "mlp", "lenet"))
     assert {name: c.path for name, c in chosen.items()} == {
-        "tensors": "exercises/tensors.py",  # shallowest, then alphabetical
+        "tensors": "hw/tensors.py",  # shallowest, then alphabetical
         "autograd": "a/b/autograd.py",  # a .py before a notebook
         "mlp": "MLP.py",
     }
     assert chosen["tensors"].others == ("old/tensors.py",)
     assert chosen["mlp"].note() == "graded MLP.py (the name differs in letter case)"
-    assert layout.helpers(chosen["tensors"], files) == ["exercises/helpers.py"]
+    assert layout.helpers(chosen["tensors"], files) == ["hw/helpers.py"]
