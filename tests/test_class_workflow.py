@@ -111,6 +111,8 @@ def classroom(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     committed(template, clone / "hw1-carol", independent, "2026-11-30T23:59:00+00:00")
     committed(template, clone / "hw1-dave", solution, "2026-12-03T20:00:00+02:00")
     committed(template, clone / "hw1-erin", None, "2026-11-30T08:00:00+00:00")
+    stub = (template / "exercises" / "tensors.py").read_text(encoding="utf-8")
+    committed(template, clone / "hw1-frank", stub, "2026-11-30T09:00:00+00:00")
     (tmp / "roster.csv").write_text(ROSTER, encoding="utf-8")
     (tmp / "extensions.csv").write_text("student,days\ndave,1\n", encoding="utf-8")
     out = tmp / "out"
@@ -130,7 +132,8 @@ def test_a_classroom_clone_of_the_template_is_graded_with_late_penalties(
     out, _ = classroom
     full = f"{maximum['tensors']:g}"
     grades = {row["student"]: row for row in rows(out / "grades.csv")}
-    assert set(grades) == {"alice", "bob", "carol", "dave", "erin"}
+    assert set(grades) == {"alice", "bob", "carol", "dave", "erin", "frank"}
+    assert (grades["frank"]["tensors"], grades["frank"]["final"]) == ("0", "0")
     assert [grades[s]["tensors"] for s in ("alice", "bob", "carol", "dave")] == [full] * 4
     # bob: 10 hours late is one day started, 10 %; dave: 2 days 18 hours late with one day
     # of extension is 2 days, 20 % capped at 15 %; alice and carol are on time
@@ -175,11 +178,13 @@ def test_feedback_files_say_the_score_the_penalty_and_what_to_fix(
     out, _ = classroom
     folder = out / "feedback"
     names = sorted(p.name for p in folder.iterdir())
-    for student in ("alice", "bob", "carol", "dave", "erin"):
+    for student in ("alice", "bob", "carol", "dave", "erin", "frank"):
         assert f"{student}.md" in names and f"{student}.html" in names, names
     bob = (folder / "bob.md").read_text(encoding="utf-8")
     assert "1 day late" in bob and "10 % off" in bob
     assert "graded exercises/tensors.py" in (folder / "alice.md").read_text(encoding="utf-8")
+    frank = (folder / "frank.md").read_text(encoding="utf-8")
+    assert "not attempted" in frank and "Traceback" not in frank
     erin = (folder / "erin.html").read_text(encoding="utf-8")
     assert "none of tensors.py" in erin and "http" not in erin.split("</head>")[0]
 
@@ -194,7 +199,7 @@ def test_the_disguised_copy_is_paired_and_the_independent_answer_is_not(
     shown = {summary.split(" % alike")[0].rsplit(",", 1)[0] for summary in pairs}
     assert "tensors: alice and bob" in shown
     assert "tensors: alice and dave" in shown  # dave handed in alice's very file
-    assert not any("carol" in s for s in shown), shown
+    assert not any("carol" in s or "frank" in s for s in shown), shown
     assert "<mark>" in section
 
 
@@ -203,9 +208,9 @@ def test_the_class_report_shows_the_roster_causes_and_stats_in_a_browser(
 ) -> None:
     out, _ = classroom
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert "5 submissions: 4 graded, 1 could not be graded" in page
+    assert "6 submissions: 5 graded, 1 could not be graded" in page
     full = maximum["tensors"]
-    mean = (full * 2 + full * 0.9 + full * 0.85) / 4
+    mean = (full * 2 + full * 0.9 + full * 0.85) / 5
     assert f"mean {mean:.1f}" in page
     assert '<a href="feedback/bob.html">bob</a>' in page
     assert screenshot(out / "report.html", tmp_path / "report.png") == []
@@ -218,11 +223,13 @@ def test_the_gradebook_names_its_settings_and_has_a_version(
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
         settings, report = db.execute(
-            "SELECT settings, report FROM submissions WHERE student = 'alice'"
+            "SELECT settings, report FROM submissions WHERE student = 'frank'"
         ).fetchone()
     named = json.loads(settings)
     assert named["grader_version"] and named["only"] == ["tensors"]
-    assert "Traceback" not in report
+    checks = [c for e in json.loads(report)["exercises"] for c in e["checks"]]
+    assert {c["status"] for c in checks} == {"not_attempted"}
+    assert "Traceback" not in report and len(report) < 400 * len(checks)
 
 
 def v1(path: Path) -> None:
@@ -247,7 +254,7 @@ def test_an_old_gradebook_is_migrated_and_nothing_is_graded_again(
     v1(copy / "gradebook.sqlite")
     done = grade_class(tmp / "hw1-submissions", "--out", copy, "--only", "tensors")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "5 submissions: 0 to grade, 4 unchanged, 1 unreadable" in done.stderr
+    assert "6 submissions: 0 to grade, 5 unchanged, 1 unreadable" in done.stderr
     with sqlite3.connect(copy / "gradebook.sqlite") as db:
         db.execute("PRAGMA user_version = 9")
     refused = grade_class(tmp / "hw1-submissions", "--out", copy, "--only", "tensors")
@@ -312,3 +319,22 @@ def test_layout_rules() -> None:
     assert chosen["tensors"].others == ("old/tensors.py",)
     assert chosen["mlp"].note() == "graded MLP.py (the name differs in letter case)"
     assert layout.helpers(chosen["tensors"], files) == ["hw/helpers.py"]
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--deadline", "next friday"], "--deadline: 'next friday' is not a date and time"),
+        (["--lms", "canvas"], "--lms canvas needs --roster FILE"),
+        (["--lms", "blackboard"], "'blackboard' is not one of 'canvas', 'moodle', 'generic'"),
+        (["--roster", "missing.csv", "--lms", "moodle"], "missing.csv"),
+        (["--extensions", "missing.csv"], "--extensions missing.csv"),
+    ],
+)
+def test_bad_class_options_are_one_clear_line(
+    tmp_path: Path, options: list[str], said: str
+) -> None:
+    (tmp_path / "class" / "ann").mkdir(parents=True)
+    done = grade_class(tmp_path / "class", "--out", tmp_path / "out", *options)
+    assert done.returncode == 2, done.stderr
+    assert said in done.stderr and "Traceback" not in done.stderr, done.stderr

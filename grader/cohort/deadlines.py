@@ -121,7 +121,6 @@ def commit_time(repository: Path) -> datetime | None:
     """The committer time of HEAD in a git clone, or None (not a clone, no commit)."""
     if not (repository / ".git").exists():
         return None
-    from dulwich.errors import NotGitRepository
     from dulwich.repo import Repo
 
     try:
@@ -129,7 +128,7 @@ def commit_time(repository: Path) -> datetime | None:
             commit: Any = repo[repo.head()]
             zone = timezone(timedelta(seconds=commit.commit_timezone))
             return datetime.fromtimestamp(commit.commit_time, zone)
-    except (NotGitRepository, KeyError, OSError, ValueError):
+    except Exception:  # any damaged or odd repository has no time, like a folder
         return None
 
 
