@@ -1,11 +1,11 @@
 """Gradescope: which uploaded file is graded for each exercise, said in the results.
 
 Students upload folders, old copies and miscased names. The rule is grader.layout's, the
-one `grade` and `grade-class` follow: per exercise NAME, NAME.py before NAME.ipynb, the
-exact name before one in other letter case, the one nearest the top of the upload, then
-the first in alphabetical order. Every choice among several, every miscased name and every
-file in a subfolder is one line of the results' output. Other .py files beside a chosen
-one are copied too (the student's helpers).
+one `grade` and `grade-class` follow: per exercise NAME, the file nearest the top of the
+upload, then the exact name before one in other letter case, then NAME.py before
+NAME.ipynb, then the first in alphabetical order. Every choice among several, every
+miscased name and every file in a subfolder is one line of the results' output. Other .py
+files beside a chosen one are copied too (the student's helpers).
 
     python -m grader.gradescope_files pick SUBMISSION WORK NOTES [--course FILE]
     python -m grader.gradescope_files annotate RESULTS NOTES
@@ -70,9 +70,9 @@ def main() -> None:
     """Choose the uploaded files to grade, and say which in the results.
 
     \b
-    The rule, per exercise NAME (grader.layout's, as for grade and grade-class): NAME.py
-    before NAME.ipynb, the exact name before one in other letter case (Tensors.py), the one
-    nearest the top, then the first in alphabetical order. Each choice among several, each
+    The rule, per exercise NAME (grader.layout's, as for grade and grade-class): the file
+    nearest the top, then the exact name before one in other letter case (Tensors.py), then
+    NAME.py before NAME.ipynb, then the first in alphabetical order. Each choice among several, each
     miscased name and each file in a subfolder is a line at the top of the results' output.
     """
 

@@ -4,8 +4,9 @@ One rule for `grade`, `grade-class` and the Gradescope bundle, so that one uploa
 grade everywhere: the project's own template (files under `exercises/`), a whole
 repository, a Gradescope upload with subfolders or miscased names, or a zip of any of
 these. Per exercise NAME, the candidates are the files named NAME.py or NAME.ipynb,
-letter case aside, anywhere below the top. The best is a .py before a notebook, the exact
-name before a miscased one, the one nearest the top, then the first in alphabetical order.
+letter case aside, anywhere below the top. The best is the one nearest the top (so a file
+at the top is graded as it always was), then the exact name before a miscased one, then a
+.py before a notebook, then the first in alphabetical order.
 Hidden files and folders (.git, ._tensors.py from macOS), __pycache__, __MACOSX and
 .ipynb_checkpoints are never candidates. Each choice the student might not expect (a file
 in a subfolder, a miscased name, a notebook, several candidates) is a note in the report.
@@ -59,12 +60,12 @@ def skipped(relative: str) -> bool:
     return any(p.startswith(".") or p in SKIPPED_FOLDERS for p in parts)
 
 
-def rank(exercise: str, relative: str) -> tuple[bool, bool, int, str]:
+def rank(exercise: str, relative: str) -> tuple[int, bool, bool, str]:
     path = PurePosixPath(relative)
     return (
-        path.suffix.lower() != ".py",
-        path.name not in {f"{exercise}{s}" for s in SUFFIXES},
         len(path.parts),
+        path.name not in {f"{exercise}{s}" for s in SUFFIXES},
+        path.suffix.lower() != ".py",
         relative,
     )
 

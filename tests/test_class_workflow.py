@@ -313,12 +313,17 @@ def test_layout_rules() -> None:
     chosen = layout.choose(files, ("tensors", "autograd", "mlp", "lenet"))
     assert {name: c.path for name, c in chosen.items()} == {
         "tensors": "hw/tensors.py",  # shallowest, then alphabetical
-        "autograd": "a/b/autograd.py",  # a .py before a notebook
+        "autograd": "nb/autograd.ipynb",  # nearer the top than a/b/autograd.py
         "mlp": "MLP.py",
     }
     assert chosen["tensors"].others == ("old/tensors.py",)
     assert chosen["mlp"].note() == "graded MLP.py (the name differs in letter case)"
     assert layout.helpers(chosen["tensors"], files) == ["hw/helpers.py"]
+    top = layout.choose(["tensors.ipynb", "Tensors.py", "a/tensors.py"], ("tensors",))
+    assert top["tensors"].path == "tensors.ipynb"  # as grade always took it
+    assert layout.choose(["tensors.ipynb", "tensors.py"], ("tensors",))["tensors"].path == (
+        "tensors.py"
+    )
 
 
 @pytest.mark.parametrize(
