@@ -2,10 +2,11 @@
 
 Students upload folders, old copies and miscased names. The rule is grader.layout's, the
 one `grade` and `grade-class` follow: per exercise NAME, the file nearest the top of the
-upload, then the exact name before one in other letter case, then NAME.py before
-NAME.ipynb, then the first in alphabetical order. Every choice among several, every
-miscased name and every file in a subfolder is one line of the results' output. Other .py
-files beside a chosen one are copied too (the student's helpers).
+upload, then one in an `exercises/` folder, then the exact name before one in other letter
+case, then NAME.py before NAME.ipynb, then the first in alphabetical order. Every choice
+among several, every miscased name and every file in a subfolder is one line of the
+results' output. Other .py files beside a chosen one are copied too (the student's
+helpers).
 
     python -m grader.gradescope_files pick SUBMISSION WORK NOTES [--course FILE]
     python -m grader.gradescope_files annotate RESULTS NOTES
@@ -25,12 +26,18 @@ import click
 from grader import course, layout
 
 
-def student_id(people: list[dict[str, Any]], prefix: str = "") -> str:
-    """Who submitted, as grade-class names Gradescope's export: each submitter's SID, else
-    e-mail, else name; a group is id1+id2. `prefix` is ':' in the export's YAML."""
+def member_ids(people: list[dict[str, Any]], prefix: str = "") -> list[str]:
+    """Each submitter's id: their SID, else e-mail, else name. `prefix` is ':' in the
+    export's YAML."""
     keys = [f"{prefix}{key}" for key in ("sid", "email", "name")]
     ids = [next((str(p[k]) for k in keys if p.get(k)), "") for p in people]
-    return "+".join(i for i in ids if i)
+    return [i for i in ids if i]
+
+
+def student_id(people: list[dict[str, Any]], prefix: str = "") -> str:
+    """Who submitted, as grade-class names Gradescope's export: the members' ids, a group
+    joined as id1+id2."""
+    return "+".join(member_ids(people, prefix))
 
 
 def pick(submission: Path, work: Path, names: tuple[str, ...]) -> list[str]:
@@ -71,9 +78,10 @@ def main() -> None:
 
     \b
     The rule, per exercise NAME (grader.layout's, as for grade and grade-class): the file
-    nearest the top, then the exact name before one in other letter case (Tensors.py), then
-    NAME.py before NAME.ipynb, then the first in alphabetical order. Each choice among several, each
-    miscased name and each file in a subfolder is a line at the top of the results' output.
+    nearest the top, then one in an exercises/ folder, then the exact name before one in
+    other letter case (Tensors.py), then NAME.py before NAME.ipynb, then the first in
+    alphabetical order. Each choice among several, each miscased name and each file in a
+    subfolder is a line at the top of the results' output.
     """
 
 

@@ -5,11 +5,13 @@ grade everywhere: the project's own template (files under `exercises/`), a whole
 repository, a Gradescope upload with subfolders or miscased names, or a zip of any of
 these. Per exercise NAME, the candidates are the files named NAME.py or NAME.ipynb,
 letter case aside, anywhere below the top. The best is the one nearest the top (so a file
-at the top is graded as it always was), then the exact name before a miscased one, then a
-.py before a notebook, then the first in alphabetical order.
-Hidden files and folders (.git, ._tensors.py from macOS), __pycache__, __MACOSX and
-.ipynb_checkpoints are never candidates. Each choice the student might not expect (a file
-in a subfolder, a miscased name, a notebook, several candidates) is a note in the report.
+at the top is graded as it always was), then one in the template's `exercises/` folder
+(not a backup/ beside it), then the exact name before a miscased one, then a .py before a
+notebook, then the first in alphabetical order.
+Hidden files and folders (.git, .venv, ._tensors.py from macOS), __pycache__, __MACOSX,
+.ipynb_checkpoints, venv, node_modules and site-packages are never candidates. Each choice
+the student might not expect (a file in a subfolder, a miscased name, a notebook, several
+candidates) is a note in the report.
 """
 
 from __future__ import annotations
@@ -19,8 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-SKIPPED_FOLDERS = frozenset({"__pycache__", "__MACOSX", ".ipynb_checkpoints"})
+# Besides hidden ones: caches, macOS archive litter, installed packages.
+SKIPPED_FOLDERS = frozenset(
+    {"__pycache__", "__MACOSX", ".ipynb_checkpoints", "venv", "node_modules", "site-packages"}
+)
 SUFFIXES = (".py", ".ipynb")
+TEMPLATE_FOLDER = "exercises"  # where the student template puts the files
 
 
 @dataclass(frozen=True)
@@ -60,10 +66,11 @@ def skipped(relative: str) -> bool:
     return any(p.startswith(".") or p in SKIPPED_FOLDERS for p in parts)
 
 
-def rank(exercise: str, relative: str) -> tuple[int, bool, bool, str]:
+def rank(exercise: str, relative: str) -> tuple[int, bool, bool, bool, str]:
     path = PurePosixPath(relative)
     return (
         len(path.parts),
+        path.parent.name != TEMPLATE_FOLDER,
         path.name not in {f"{exercise}{s}" for s in SUFFIXES},
         path.suffix.lower() != ".py",
         relative,

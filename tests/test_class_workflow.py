@@ -319,6 +319,8 @@ def test_layout_rules() -> None:
     assert chosen["tensors"].others == ("old/tensors.py",)
     assert chosen["mlp"].note() == "graded MLP.py (the name differs in letter case)"
     assert layout.helpers(chosen["tensors"], files) == ["hw/helpers.py"]
+    backup = layout.choose(["backup/tensors.py", "exercises/tensors.py"], ("tensors",))
+    assert backup["tensors"].path == "exercises/tensors.py"  # the template's folder
     top = layout.choose(["tensors.ipynb", "Tensors.py", "a/tensors.py"], ("tensors",))
     assert top["tensors"].path == "tensors.ipynb"  # as grade always took it
     assert layout.choose(["tensors.ipynb", "tensors.py"], ("tensors",))["tensors"].path == (

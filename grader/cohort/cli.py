@@ -123,6 +123,8 @@ def grade_class(
                 from grader.cohort import outputs  # after require_report_libraries
 
                 written = outputs.write_all(book, out, found, packed, settings, options)
+                for warning in outputs.warnings(found, options.policy):
+                    click.echo(f"Warning: {warning}", err=True)
                 click.echo("Wrote " + ", ".join(str(p) for p in written), err=True)
         finally:
             book.close()

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from grader.cohort.roster import members
 from grader.errors import UsageError
 
 DAY = timedelta(days=1)
+MAX_EXTENSION_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,17 @@ class Policy:
     cap: float = 100.0
     extensions: Mapping[str, datetime] = field(default_factory=dict)
 
-    def due(self, student: str) -> datetime | None:
-        own = [self.extensions[s.lower()] for s in ids(student) if s.lower() in self.extensions]
+    def due(self, student: str, ids: Sequence[str] = ()) -> datetime | None:
+        """The student's deadline: an extension for their id, or for any member of their
+        group (the latest counts), else the class's."""
+        named = [student, *(ids or members(student))]
+        own = [self.extensions[i.lower()] for i in named if i.lower() in self.extensions]
         return max(own) if own else self.deadline
+
+    def unmatched(self, students: Iterable[Sequence[str]]) -> list[str]:
+        """Extension ids that name no entry nor member: a misspelt id helps no one."""
+        known = {i.lower() for ids in students for i in ids}
+        return sorted(i for i in self.extensions if i not in known)
 
 
 @dataclass(frozen=True)
@@ -64,13 +74,10 @@ class Lateness:
 ON_TIME = Lateness(None, 0, 0.0)
 
 
-def ids(student: str) -> list[str]:
-    """A group 'a+b' is late by its latest member's deadline: each member is asked."""
-    return [s for s in student.split("+") if s]
-
-
-def judge(policy: Policy, student: str, submitted_at: datetime | None) -> Lateness:
-    due = policy.due(student)
+def judge(
+    policy: Policy, student: str, submitted_at: datetime | None, ids: Sequence[str] = ()
+) -> Lateness:
+    due = policy.due(student, ids)
     if due is None or submitted_at is None:
         return Lateness(submitted_at, 0, 0.0)
     late = submitted_at - due
@@ -114,22 +121,32 @@ def extended(value: str, deadline: datetime | None, where: str) -> datetime:
         return parse_time(value, where)
     if deadline is None:
         raise UsageError(f"{where}: days of extension need --deadline")
+    if not 0 <= days <= MAX_EXTENSION_DAYS:
+        raise UsageError(f"{where}: {value} days: give 0 to {MAX_EXTENSION_DAYS} days")
     return deadline + days * DAY
 
 
 def commit_time(repository: Path) -> datetime | None:
     """The committer time of HEAD in a git clone, or None (not a clone, no commit)."""
-    if not (repository / ".git").exists():
+    git = repository / ".git"
+    if not git.is_dir() or git.is_symlink():  # a clone's own; never a link or a gitdir file
         return None
     from dulwich.repo import Repo
 
     try:
         with Repo(str(repository)) as repo:
             commit: Any = repo[repo.head()]
-            zone = timezone(timedelta(seconds=commit.commit_timezone))
-            return datetime.fromtimestamp(commit.commit_time, zone)
-    except Exception:  # any damaged or odd repository has no time, like a folder
+            seconds, offset = int(commit.commit_time), int(commit.commit_timezone)
+    except Exception:  # a damaged repository has no time, like a folder (said in the report)
         return None
+    try:
+        return datetime.fromtimestamp(seconds, timezone(timedelta(seconds=offset)))
+    except (ValueError, OverflowError, OSError):  # a zone git accepts and Python does not
+        pass
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    except (ValueError, OverflowError, OSError):  # past the year 9999: as late as can be
+        return datetime.max.replace(tzinfo=timezone.utc)
 
 
 def gradescope_time(info: Mapping[str, Any]) -> datetime | None:

@@ -11,23 +11,23 @@ problem, never an exception that stops the class.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from grader import exercises, layout
 from grader.cohort import deadlines
-from grader.gradescope_files import student_id
+from grader.gradescope_files import member_ids
 
 METADATA = "submission_metadata.yml"
 MAX_FILE_BYTES = 2_000_000
 MAX_TOTAL_BYTES = 20_000_000
 MAX_FILES = 200
-SKIPPED_PARTS = {".git", "__pycache__", "__MACOSX", ".ipynb_checkpoints"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,10 @@ class Entry:
     student: str
     path: Path
     submitted_at: datetime | None = None  # the last commit of a clone, Gradescope's time
+    members: tuple[str, ...] = ()  # a group's ids, when the layout names them apart
+
+    def ids(self) -> tuple[str, ...]:
+        return self.members or (self.student,)
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ def discover(root: Path) -> list[Entry]:
     prefix = classroom_prefix(root)
     found = []
     for child in sorted(root.iterdir()):
-        if child.name.startswith(".") or child.name in SKIPPED_PARTS:
+        if layout.skipped(child.name):
             continue
         if child.is_dir() or child.suffix == ".zip":
             name = child.stem if child.suffix == ".zip" else child.name
@@ -84,17 +88,22 @@ def gradescope_entries(root: Path) -> Iterator[Entry]:
     metadata = yaml.safe_load((root / METADATA).read_text(encoding="utf-8")) or {}
     for folder, info in metadata.items():
         people = (info or {}).get(":submitters") or []
-        student = student_id(people, ":") or str(folder)
-        yield Entry(student, root / str(folder), deadlines.gradescope_time(info or {}))
+        ids = tuple(member_ids(people, ":"))
+        student = "+".join(ids) or str(folder)
+        yield Entry(student, root / str(folder), deadlines.gradescope_time(info or {}), ids)
 
 
 def pack(entry: Entry, names: tuple[str, ...] = exercises.names()) -> Packed:
     """The entry's files, or the one problem that makes it ungradable."""
     try:
-        files = read_zip(entry.path) if entry.path.suffix == ".zip" else read_folder(entry.path)
+        if entry.path.suffix == ".zip":
+            files = read_zip(entry.path, names)
+        else:
+            files = read_folder(entry.path, names)
+        files = strip_common_folder(files)
+        check_tree(files)
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
         return Packed(entry.student, problem=f"{entry.path.name}: {exc}")
-    files = strip_common_folder(files)
     if not files:
         return Packed(entry.student, problem=f"{entry.path.name}: no files")
     if not layout.choose(files, names):
@@ -108,42 +117,64 @@ def pack(entry: Entry, names: tuple[str, ...] = exercises.names()) -> Packed:
 
 
 def keep(name: str) -> bool:
-    return not any(part in SKIPPED_PARTS for part in PurePosixPath(name).parts)
+    """What `grade` would look at too (grader.layout skips the rest), and only names that
+    can be written back as they are."""
+    parts = PurePosixPath(name).parts
+    writable = all(p not in ("", ".", "..") and len(p.encode()) <= 255 for p in parts)
+    return bool(parts) and writable and "\0" not in name and not layout.skipped(name)
 
 
-def add(files: dict[str, bytes], name: str, data: bytes) -> None:
-    if len(data) > MAX_FILE_BYTES:
-        raise ValueError(f"{name} is larger than {MAX_FILE_BYTES:,} bytes")
-    if len(files) >= MAX_FILES or sum(map(len, files.values())) + len(data) > MAX_TOTAL_BYTES:
+def candidate(name: str, names: tuple[str, ...]) -> bool:
+    wanted = {f"{n}{suffix}" for n in names for suffix in layout.SUFFIXES}
+    return PurePosixPath(name).name.lower() in wanted
+
+
+def add(
+    files: dict[str, bytes], name: str, size: int, read: Callable[[], bytes], names: tuple[str, ...]
+) -> None:
+    """Add one file; an oversized one that no exercise could be graded from is left out
+    (a data set, a saved model), as `grade`'s copy step leaves it."""
+    if size > MAX_FILE_BYTES:
+        if candidate(name, names):
+            raise ValueError(f"{name} is larger than {MAX_FILE_BYTES:,} bytes")
+        return
+    if len(files) >= MAX_FILES or sum(map(len, files.values())) + size > MAX_TOTAL_BYTES:
         raise ValueError(f"more than {MAX_FILES} files or {MAX_TOTAL_BYTES:,} bytes")
-    files[name] = data
+    files[name] = read()
 
 
-def read_folder(folder: Path) -> dict[str, bytes]:
+def read_folder(folder: Path, names: tuple[str, ...]) -> dict[str, bytes]:
     """Regular files only, links never followed (a link loop or a link out of the folder is
     skipped), stopping at the first limit passed."""
     files: dict[str, bytes] = {}
-    for top, dirs, names in os.walk(folder, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_PARTS)
-        for leaf in sorted(names):
+    for top, dirs, leaves in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not layout.skipped(d))
+        for leaf in sorted(leaves):
             path = Path(top) / leaf
             name = path.relative_to(folder).as_posix()
             if path.is_file() and not path.is_symlink() and keep(name):
-                add(files, name, path.read_bytes())
+                add(files, name, path.stat().st_size, path.read_bytes, names)
     return files
 
 
-def read_zip(path: Path) -> dict[str, bytes]:
+def read_zip(path: Path, names: tuple[str, ...]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             name = PurePosixPath(info.filename)
             if info.is_dir() or name.is_absolute() or ".." in name.parts or not keep(str(name)):
                 continue
-            if info.file_size > MAX_FILE_BYTES:
-                raise ValueError(f"{name} is larger than {MAX_FILE_BYTES:,} bytes")
-            add(files, str(name), archive.read(info))
+            add(files, str(name), info.file_size, functools.partial(archive.read, info), names)
     return files
+
+
+def check_tree(files: dict[str, bytes]) -> None:
+    """A name that is both a file and a folder (tensors.py and tensors.py/x.py) cannot be
+    written back: the entry's problem, never a crash of the class."""
+    folders = {str(parent) for name in files for parent in PurePosixPath(name).parents}
+    clash = sorted(folders & set(files))
+    if clash:
+        raise ValueError(f"{clash[0]} is both a file and a folder")
 
 
 def strip_common_folder(files: dict[str, bytes]) -> dict[str, bytes]:

@@ -108,6 +108,7 @@ class Gradebook:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.scope: frozenset[str] | None = None  # whose rows submissions() and checks() read
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
@@ -222,10 +223,15 @@ class Gradebook:
         self.db.execute("COMMIT")
 
     def submissions(self) -> list[sqlite3.Row]:
-        return self.rows("SELECT * FROM submissions ORDER BY student")
+        return self.in_scope(self.rows("SELECT * FROM submissions ORDER BY student"))
 
     def checks(self) -> list[sqlite3.Row]:
-        return self.rows("SELECT * FROM checks ORDER BY student, check_id")
+        return self.in_scope(self.rows("SELECT * FROM checks ORDER BY student, check_id"))
+
+    def in_scope(self, rows: list[sqlite3.Row]) -> list[sqlite3.Row]:
+        """The rows of `scope`'s students (the entries of this run), or all."""
+        scope = self.scope
+        return rows if scope is None else [row for row in rows if row["student"] in scope]
 
     def rows(self, query: str) -> list[sqlite3.Row]:
         cursor = self.db.execute(query)

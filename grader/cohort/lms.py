@@ -44,7 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.cohort.roster import Person, read_roster
+from grader.cohort.roster import Person, members, read_roster
 from grader.errors import UsageError
 from grader.report import write_atomic
 
@@ -73,6 +73,10 @@ class Row:
     score: float | None
     max_score: float
     problem: str = ""
+    members: tuple[str, ...] = ()  # a group's ids, when the entry knew them apart
+
+    def ids(self) -> list[str]:
+        return list(self.members) or members(self.student)
 
 
 @dataclass(frozen=True)
@@ -127,27 +131,19 @@ def match(rows: Sequence[Row], roster: Sequence[Person] | None, maximum: float) 
     no roster, one per member id of each row."""
     rows = [finite(row) for row in rows]
     if roster is None:
-        return [from_row(row, member, None) for row in rows for member in members(row.student)]
+        return [from_row(row, member, None) for row in rows for member in row.ids()]
     index = {alias: n for n, person in enumerate(roster) for alias in person.aliases}
     found: dict[int, list[Row]] = {}
     strangers = []
     for row in rows:
         whole = row.student.strip().lower()
-        for member in [whole] if whole in index else members(row.student):
+        for member in [whole] if whole in index else row.ids():
             if member.lower() in index:
                 found.setdefault(index[member.lower()], []).append(row)
             else:
                 strangers.append(from_row(row, member, None))
     people = [person_grade(p, found.get(n, []), maximum) for n, p in enumerate(roster)]
     return people + [dataclasses.replace(g, status=STRANGER, reason=stranger(g)) for g in strangers]
-
-
-def members(student: str) -> list[str]:
-    """The ids of a group entry 'a+b'; an e-mail with a +tag ('ann+cs@uni.edu') is one id."""
-    parts = [part.strip() for part in student.split("+") if part.strip()]
-    if "@" in student and not all("@" in part for part in parts):
-        return [student.strip()]
-    return parts or [student.strip()]
 
 
 def finite(row: Row) -> Row:

@@ -6,6 +6,7 @@ unknown LMS, a date that does not parse or a missing roster fails at once, in on
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,13 @@ class ClassOptions:
     similarity: float = 0.6
 
 
+def finite(context: click.Context, parameter: click.Parameter, value: float) -> float:
+    """click's FloatRange lets nan through, and min(cap, nan) is the cap."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of percent")
+    return value
+
+
 OPTIONS: list[Callable[[F], F]] = [
     click.option(
         "--deadline",
@@ -45,6 +53,7 @@ OPTIONS: list[Callable[[F], F]] = [
     click.option(
         "--late-penalty",
         type=click.FloatRange(0, 100),
+        callback=finite,
         default=0.0,
         show_default=True,
         help="Percent of the points taken per day (or part of one) after the deadline.",
@@ -52,6 +61,7 @@ OPTIONS: list[Callable[[F], F]] = [
     click.option(
         "--late-cap",
         type=click.FloatRange(0, 100),
+        callback=finite,
         default=100.0,
         show_default=True,
         help="At most this percent is taken for lateness.",

@@ -26,10 +26,13 @@ def write_all(
     settings: Settings,
     options: ClassOptions,
 ) -> list[Path]:
+    book.scope = frozenset(entry.student for entry in found)  # not entries since removed
     set_lateness(book, found, options.policy)
     written = exports.write_exports(book, out)
     if options.lms:
-        written += lms.write(options.lms, lms_rows(book), options.roster, out, options.column)
+        ids = {entry.student: entry.members for entry in found}
+        rows = lms_rows(book, ids)
+        written += lms.write(options.lms, rows, options.roster, out, options.column)
     if options.feedback:
         written += feedback.write_all(feedback_items(book), out / "feedback")
     pairs = similar(packed, settings, options)
@@ -39,12 +42,32 @@ def write_all(
 
 def set_lateness(book: Gradebook, found: Sequence[entries.Entry], policy: deadlines.Policy) -> None:
     for entry in found:
-        book.set_lateness(entry.student, deadlines.judge(policy, entry.student, entry.submitted_at))
+        lateness = deadlines.judge(policy, entry.student, entry.submitted_at, entry.members)
+        book.set_lateness(entry.student, lateness)
 
 
-def lms_rows(book: Gradebook) -> list[lms.Row]:
+def warnings(found: Sequence[entries.Entry], policy: deadlines.Policy) -> list[str]:
+    """What the instructor must know about the deadline: extensions that name no one, and
+    clones whose time could not be read (counted as on time)."""
+    said = []
+    unmatched = policy.unmatched(entry.ids() for entry in found)
+    if unmatched:
+        said.append(f"--extensions: no submission for {', '.join(unmatched)} (check the ids)")
+    unknown = [e.student for e in found if (e.path / ".git").exists() and not e.submitted_at]
+    if policy.deadline and unknown:
+        said.append(f"no commit time could be read for {', '.join(unknown)}: counted on time")
+    return said
+
+
+def lms_rows(book: Gradebook, ids: dict[str, tuple[str, ...]]) -> list[lms.Row]:
     return [
-        lms.Row(row["student"], row["final_score"], row["max_score"], row["problem"])
+        lms.Row(
+            row["student"],
+            row["final_score"],
+            row["max_score"],
+            row["problem"],
+            ids.get(row["student"], ()),
+        )
         for row in book.submissions()
     ]
 

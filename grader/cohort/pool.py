@@ -51,21 +51,14 @@ def for_student(settings: Settings, student: str) -> Settings:
 
 
 def grade_files(student: str, files: dict[str, bytes], settings: Settings) -> Graded:
-    """Grade one submission from its bytes with the `grade` command; runs on any worker."""
+    """Grade one submission from its bytes with the `grade` command; runs on any worker.
+    Nothing about one submission stops the class: what fails here is its problem."""
     started = time.monotonic()
     packed = Packed(student, files)
-    with tempfile.TemporaryDirectory(prefix="grade-class-") as tmp:
-        folder = unpack(packed, Path(tmp) / "submission")
-        # The report comes back on grade's stdout, a pipe only this process reads: a file
-        # could be rewritten by a process the submission left running.
-        command = [sys.executable, "-m", "grader", str(folder), "--format=json"]
-        done = subprocess.run(
-            [*command, *settings.arguments(), "--jobs=1"],
-            env=child_env(settings),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
-        )
+    try:
+        done = run_grade(packed, settings)
+    except OSError as exc:  # the files could not be written back, or grade not started
+        done = subprocess.CompletedProcess([], 1, b"", f"{type(exc).__name__}: {exc}".encode())
     report = parse_report(done.stdout)
     if done.returncode in INTERRUPTED:
         raise Interrupted(f"grading {student} was interrupted")
@@ -83,6 +76,21 @@ def grade_files(student: str, files: dict[str, bytes], settings: Settings) -> Gr
         report=report,
         problem=problem,
     )
+
+
+def run_grade(packed: Packed, settings: Settings) -> subprocess.CompletedProcess[bytes]:
+    with tempfile.TemporaryDirectory(prefix="grade-class-") as tmp:
+        folder = unpack(packed, Path(tmp) / "submission")
+        # The report comes back on grade's stdout, a pipe only this process reads: a file
+        # could be rewritten by a process the submission left running.
+        command = [sys.executable, "-m", "grader", str(folder), "--format=json"]
+        return subprocess.run(
+            [*command, *settings.arguments(), "--jobs=1"],
+            env=child_env(settings),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
 
 
 def child_env(settings: Settings) -> dict[str, str]:

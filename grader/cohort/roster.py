@@ -107,3 +107,17 @@ def to_person(row: dict[str, str]) -> Person:
     aliases = frozenset(v.strip().lower() for v in values if v.strip())
     name, lms_id, login, sis_id, email, section = (row.get(column, "") for column in FIELDS)
     return Person(name, lms_id, login, sis_id, email, section, aliases)
+
+
+def members(student: str) -> list[str]:
+    """The ids of a group entry 'a+b' (how grade-class names a group). An e-mail may hold
+    a '+' of its own ('ann+cs@uni.edu'): a part is joined to the next until one holds '@',
+    so 'ann+cs@uni.edu+bob@uni.edu' is two e-mails and 'mallory+alice@uni.edu' one."""
+    found, pending = [], []
+    for part in (p.strip() for p in student.split("+")):
+        pending.append(part)
+        if "@" in part:
+            found.append("+".join(pending))
+            pending = []
+    found += [p for p in pending if p]
+    return [f for f in found if f] or [student.strip()]
