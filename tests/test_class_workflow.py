@@ -123,6 +123,7 @@ def classroom(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         "--lms-column", "Homework 1 (777)", "--starter", template / "exercises",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+    (tmp / "stderr.txt").write_text(done.stderr, encoding="utf-8")
     return out, tmp
 
 
@@ -175,7 +176,9 @@ def test_the_canvas_file_leaves_out_the_ungradable_and_the_missing(
 def test_feedback_files_say_the_score_the_penalty_and_what_to_fix(
     classroom: tuple[Path, Path],
 ) -> None:
-    out, _ = classroom
+    out, tmp = classroom
+    said = (tmp / "stderr.txt").read_text(encoding="utf-8")
+    assert f"{out / 'feedback'}/ (12 files)" in said and "alice.md" not in said
     folder = out / "feedback"
     names = sorted(p.name for p in folder.iterdir())
     for student in ("alice", "bob", "carol", "dave", "erin", "frank"):

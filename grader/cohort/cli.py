@@ -125,9 +125,18 @@ def grade_class(
                 written = outputs.write_all(book, out, found, packed, settings, options)
                 for warning in outputs.warnings(found, options.policy):
                     click.echo(f"Warning: {warning}", err=True)
-                click.echo("Wrote " + ", ".join(str(p) for p in written), err=True)
+                click.echo(f"Wrote {wrote(written, out)}", err=True)
         finally:
             book.close()
+
+
+def wrote(paths: list[Path], out: Path) -> str:
+    """The files written, the feedback folder as one item: a class has hundreds."""
+    feedback = [p for p in paths if p.parent == out / "feedback"]
+    shown = [str(p) for p in paths if p not in feedback]
+    if feedback:
+        shown.append(f"{out / 'feedback'}/ ({len(feedback)} files)")
+    return ", ".join(shown)
 
 
 def plan(
