@@ -65,8 +65,8 @@ def what_to_do() -> str:
     """What a student whose submission could not be graded should look at."""
     files = ", ".join(f"{name}.py" for name in exercises.names())
     return (
-        f"What to do: check the file names ({files}, or the same names with .ipynb, at the "
-        "top of the folder or zip) and that each file opens; see the README, section "
+        f"What to do: check the file names ({files}, or the same names with .ipynb, as "
+        "the starter code named them) and that each file opens; see the README, section "
         "'For students'; then submit again."
     )
 
