@@ -10,6 +10,7 @@ import csv
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -351,6 +352,9 @@ def test_class_report_opens_in_a_browser_and_shows_the_plots(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "mlp.mlp.relu" in page and "sigmoid; the course&#x27;s MLP uses ReLU" in page
+    roster = page[page.index("<h2>Roster") : page.index("<h2>Failures")]
+    assert "logistic_regression accuracy" in roster and "mlp accuracy" in roster
+    assert len(re.findall(r"\d+\.\d\d % \([\d.]+ epochs\)", roster)) == 4  # 2 models, 2 students
     png = tmp_path / "report.png"
     assert screenshot(out / "report.html", png) == []
     pixels = np.asarray(Image.open(png).convert("RGB"))

@@ -135,17 +135,21 @@ def exercise_points(report: dict[str, Any]) -> dict[str, tuple[float, float]]:
 
 
 def roster(rows: Sequence[Row]) -> tuple[list[str], list[list[object]]]:
-    """The roster table: per student the points per exercise, raw total, late days, final
-    score and what went wrong; and the exercise names, in the order graded."""
+    """The roster table: per student the points per exercise, the test accuracy each model
+    reached (and in how many epochs), raw total, late days, final score and what went
+    wrong; and the names of the middle columns (exercises in the order graded, models)."""
     names: dict[str, None] = {}
     for _, report in reports(rows):
         names.update(dict.fromkeys(exercise_points(report)))
+    models = {(m.student, m.check): m for m in trained(rows)}
+    checks = list(dict.fromkeys(check for _, check in models))
     table = []
     for row in rows:
         report = json.loads(row["report"])
         mine = exercise_points(report)
         cells: list[object] = [row["student"]]
         cells += [f"{mine[n][0]:g}/{mine[n][1]:g}" if n in mine else "" for n in names]
+        cells += [reached(models.get((row["student"], check))) for check in checks]
         graded = bool(report)
         cells += [
             f"{row['score']:g}/{row['max_score']:g}" if graded else "",
@@ -154,7 +158,13 @@ def roster(rows: Sequence[Row]) -> tuple[list[str], list[list[object]]]:
             row["problem"] or problems(report),
         ]
         table.append(cells)
-    return list(names), table
+    return [*names, *(f"{check.split('.')[-1]} accuracy" for check in checks)], table
+
+
+def reached(model: Trained | None) -> str:
+    if model is None:
+        return ""
+    return f"{100 * model.accuracy:.2f} % ({model.epochs:.2g} epochs)"
 
 
 def problems(report: dict[str, Any]) -> str:

@@ -1,7 +1,8 @@
 """DIR/report.html: one static page an instructor reads, from the gradebook.
 
-Sections: statistics over graded submissions only, the roster (points per exercise, late
-days, final score, what went wrong, a link to the student's feedback), failures grouped
+Sections: statistics over graded submissions only, the roster (points per exercise, the
+accuracy each model reached, late days, final score, what went wrong, a link to the
+student's feedback), failures grouped
 by cause, scores and pass rates, how fast each model trained, similar pairs with their
 code side by side, and the slowest submissions. Every string from a report or a student's
 code is HTML-escaped; the only markup in code is the similarity marks.
