@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -238,3 +239,28 @@ def test_each_stopping_signal_has_its_exit_code_and_exception(name: str, code: i
         number = getattr(signal, name)
         assert number in TERMINATING
         assert terminated_by(number).signal_name == name
+
+
+def test_what_a_worker_printed_is_all_there_the_moment_it_is_asked_for() -> None:
+    """Output.text() never misses bytes the reader thread took out of the pipe but had not
+    yet counted (the pipe is read only under the lock); the reader closes at the end."""
+    from grader.engine.box import Output
+
+    read, write = os.pipe()
+    output = Output(read)
+    try:
+        for i in range(2000):
+            line = f"line {i}\n"
+            os.write(write, line.encode())
+            assert output.text() == line, i
+            output.mark()
+        os.write(write, b"x" * 200_000)  # more than a pipe holds at once: the thread drains
+        shown = output.text()  # the first and last 32 KiB, and what was cut between
+        assert "[... 134,464 characters cut ...]" in shown and len(shown) > 65_536
+    finally:
+        os.close(write)
+    for _ in range(200):
+        if output.closed:
+            break
+        time.sleep(0.01)
+    assert output.closed

@@ -11,18 +11,16 @@ the worker's whole process tree. The level used is recorded in the report's envi
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import os
 import secrets
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import termios
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,25 +129,53 @@ class Spec:
         return device == "cuda" or (device == "auto" and Path("/dev/nvidiactl").exists())
 
 
+DRAIN_CHUNKS = 32  # 2 MB a turn: more than a pipe holds (1 MB at most on Linux)
+
+
 class Output:
     """What the worker prints (stdout and stderr, one pipe), read by a thread as it comes:
     the first and last `cap` bytes since the last `mark`, and how many in all, so that a
-    flood of output costs neither memory nor disk."""
+    flood of output costs neither memory nor disk. The pipe is read only under the lock
+    (non-blocking), by the thread or by `text`, so no byte is ever out of the pipe and not
+    yet counted: what the worker printed before its answer belongs to that check."""
 
     def __init__(self, fd: int, cap: int = 32 * 1024) -> None:
         self.fd, self.cap, self.lock = fd, cap, threading.Lock()
         self.head, self.tail, self.total = bytearray(), bytearray(), 0
+        self.closed = False
+        os.set_blocking(fd, False)
         threading.Thread(target=self.read, daemon=True).start()
 
     def read(self) -> None:
+        waiting = select.poll()
+        waiting.register(self.fd, select.POLLIN)
         with contextlib.suppress(OSError):
-            while chunk := os.read(self.fd, 65536):
+            while True:
+                waiting.poll()
                 with self.lock:
-                    self.total += len(chunk)
-                    room = self.cap - len(self.head)
-                    self.head += chunk[:room]
-                    self.tail = (self.tail + chunk[room:])[-self.cap :]
-        os.close(self.fd)
+                    if not self.drain():
+                        break
+        with self.lock, contextlib.suppress(OSError):
+            self.closed = True
+            os.close(self.fd)
+
+    def drain(self) -> bool:
+        """Take what the pipe holds now, up to a bound (a worker that never stops printing
+        must not keep the lock); the lock is held. False at the pipe's end."""
+        for _ in range(DRAIN_CHUNKS):
+            if self.closed:
+                return False
+            try:
+                chunk = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return True
+            if not chunk:
+                return False
+            self.total += len(chunk)
+            room = self.cap - len(self.head)
+            self.head += chunk[:room]
+            self.tail = (self.tail + chunk[room:])[-self.cap :]
+        return True
 
     def mark(self) -> None:
         with self.lock:
@@ -168,20 +194,10 @@ class Output:
             self.head = self.head[: len(self.head) - (drop - cut)]
             self.total -= drop
 
-    def caught_up(self, wait_s: float = 0.2) -> None:
-        """Wait (briefly) until the reader has taken every byte already in the pipe: what
-        the worker printed before its answer belongs to the check that got the answer."""
-        deadline = time.monotonic() + wait_s
-        with contextlib.suppress(OSError):
-            while time.monotonic() < deadline:
-                pending = fcntl.ioctl(self.fd, termios.FIONREAD, b"\0\0\0\0")
-                if not int.from_bytes(pending, sys.byteorder):
-                    return
-                time.sleep(0.002)
-
     def text(self) -> str:
-        self.caught_up()
         with self.lock:
+            with contextlib.suppress(OSError):
+                self.drain()
             cut = self.total - len(self.head) - len(self.tail)
             middle = cut_marker(cut).encode() if cut > 0 else b""
             data = bytes(self.head) + middle + bytes(self.tail)
