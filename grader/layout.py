@@ -77,15 +77,20 @@ def rank(exercise: str, relative: str) -> tuple[int, bool, bool, bool, str]:
     )
 
 
+def candidate(relative: str, names: Iterable[str]) -> bool:
+    """Whether the file could be one of these exercises' (NAME.py or NAME.ipynb, any case)."""
+    wanted = {f"{name}{suffix}".lower() for name in names for suffix in SUFFIXES}
+    return PurePosixPath(relative).name.lower() in wanted
+
+
 def choose(files: Iterable[str], names: Iterable[str]) -> dict[str, Choice]:
     """Each exercise's file among `files` (relative paths with '/'); an exercise with no
     candidate is absent."""
     kept = [f for f in files if not skipped(f)]
     chosen = {}
     for name in names:
-        wanted = {f"{name}{s}".lower() for s in SUFFIXES}
         found = sorted(
-            (f for f in kept if PurePosixPath(f).name.lower() in wanted),
+            (f for f in kept if candidate(f, (name,))),
             key=lambda f, name=name: rank(name, f),  # type: ignore[misc]
         )
         if found:

@@ -124,18 +124,13 @@ def keep(name: str) -> bool:
     return bool(parts) and writable and "\0" not in name and not layout.skipped(name)
 
 
-def candidate(name: str, names: tuple[str, ...]) -> bool:
-    wanted = {f"{n}{suffix}" for n in names for suffix in layout.SUFFIXES}
-    return PurePosixPath(name).name.lower() in wanted
-
-
 def add(
     files: dict[str, bytes], name: str, size: int, read: Callable[[], bytes], names: tuple[str, ...]
 ) -> None:
     """Add one file; an oversized one that no exercise could be graded from is left out
     (a data set, a saved model), as `grade`'s copy step leaves it."""
     if size > MAX_FILE_BYTES:
-        if candidate(name, names):
+        if layout.candidate(name, names):
             raise ValueError(f"{name} is larger than {MAX_FILE_BYTES:,} bytes")
         return
     if len(files) >= MAX_FILES or sum(map(len, files.values())) + size > MAX_TOTAL_BYTES:

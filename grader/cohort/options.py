@@ -43,6 +43,17 @@ def finite(context: click.Context, parameter: click.Parameter, value: float) -> 
     return value
 
 
+def percent_option(flag: str, default: float, text: str) -> Callable[[F], F]:
+    return click.option(
+        flag,
+        type=click.FloatRange(0, 100),
+        callback=finite,
+        default=default,
+        show_default=True,
+        help=text,
+    )
+
+
 OPTIONS: list[Callable[[F], F]] = [
     click.option(
         "--deadline",
@@ -50,22 +61,12 @@ OPTIONS: list[Callable[[F], F]] = [
         help="Due time, ISO 8601 (2026-12-01T23:59+01:00; no zone means UTC). A submission's "
         "time is its clone's last commit or Gradescope's; folders and zips have none.",
     ),
-    click.option(
+    percent_option(
         "--late-penalty",
-        type=click.FloatRange(0, 100),
-        callback=finite,
-        default=0.0,
-        show_default=True,
-        help="Percent of the points taken per day (or part of one) after the deadline.",
+        0.0,
+        "Percent of the points taken per day (or part of one) after the deadline.",
     ),
-    click.option(
-        "--late-cap",
-        type=click.FloatRange(0, 100),
-        callback=finite,
-        default=100.0,
-        show_default=True,
-        help="At most this percent is taken for lateness.",
-    ),
+    percent_option("--late-cap", 100.0, "At most this percent is taken for lateness."),
     click.option(
         "--extensions",
         type=click.Path(dir_okay=False, path_type=Path),
