@@ -12,10 +12,15 @@ ways, each a whole process tree, each into a fresh output folder:
    single-threaded workers, started here).
 
     python benchmarks/bench_class.py --data-dir ../shared/data [--size 24] [--only tensors]
+
+With --before REV, grade-class as it was at that revision runs first on the same class,
+as the baseline (#25 measured the forkserver and the per-submission box against 73b38ec,
+the grade-class that ran one `grade` process per submission).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -124,6 +129,13 @@ def dask_cluster(workers: int, folder: Path) -> Iterator[str]:
 @click.option("--pool", type=click.IntRange(min=1), multiple=True, help="Also these --workers.")
 @click.option("--overhead/--no-overhead", default=True, help="Run grade-class --workers 1.")
 @click.option("--dask-workers", type=click.IntRange(min=0), default=2, show_default=True)
+@click.option("--serial/--no-serial", default=True, help="Run the README's serial loop.")
+@click.option(
+    "--before",
+    metavar="REV",
+    help="Also run grade-class as it was at this git revision (a worktree of it), on the "
+    "same class, and check that both give every student the same points.",
+)
 def main(
     data_dir: Path,
     size: int,
@@ -131,8 +143,11 @@ def main(
     pool: tuple[int, ...],
     overhead: bool,
     dask_workers: int,
+    serial: bool,
+    before: str | None,
 ) -> None:
-    """Throughput of grade-class against the serial loop, and its overhead per submission."""
+    """Throughput of grade-class against the serial loop (or an earlier grade-class), and
+    its overhead per submission."""
     env = {**os.environ, "GRADER_DATA_DIR": str(data_dir.resolve())}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -144,7 +159,11 @@ def main(
             f'{grade} "$d" --json "{work}/loop/$(basename "$d").json" >/dev/null || true; done'
         )
         cls = [sys.executable, "-m", "grader.cohort", str(work / "class"), *flags, "--no-download"]
-        times = {SERIAL: timed(["bash", "-c", loop], env)}
+        times = {SERIAL: timed(["bash", "-c", loop], env)} if serial else {}
+        if before:
+            times[f"{BEFORE} ({before})"] = timed_before(
+                before, [*cls, "--out", f"{work}/before"], env, work
+            )
         if overhead:
             times[ONE] = timed([*cls, "--out", f"{work}/w1", "--workers", "1"], env)
         times[DEFAULT] = timed([*cls, "--out", f"{work}/pool"], env)
@@ -158,26 +177,67 @@ def main(
                     [*cls, "--out", f"{work}/dask", "--scheduler", address], env
                 )
         report(times, size, os.cpu_count() or 1, only)
+        if before:
+            same_points(work / "before" / "grades.csv", work / "pool" / "grades.csv")
 
 
-SERIAL, ONE, DEFAULT = (
+def timed_before(rev: str, command: list[str], env: dict[str, str], work: Path) -> float:
+    """grade-class as it was at `rev`: run from a worktree of it, whose `grader` package
+    every process it starts finds first (on PYTHONPATH, which the checkers and workers
+    keep: they start in other folders, where the installed checkout would be found)."""
+    tree = work / "before-tree"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev], check=True
+    )
+    try:
+        started = time.perf_counter()
+        own = {**env, "PYTHONPATH": str(tree)}
+        subprocess.run(command, check=True, env=own, cwd=tree, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - started
+    finally:
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=True
+        )
+
+
+def same_points(first: Path, second: Path) -> None:
+    """Both grade-classes gave every student the same total (or stop the benchmark)."""
+
+    def totals(path: Path) -> dict[str, str]:
+        with path.open(encoding="utf-8") as handle:
+            return {row["student"]: row["total"] for row in csv.DictReader(handle)}
+
+    if totals(first) != totals(second):
+        raise SystemExit(f"the points differ:\n{totals(first)}\n{totals(second)}")
+    print(f"same points for all {len(totals(first))} submissions before and now")
+
+
+SERIAL, ONE, DEFAULT, BEFORE = (
     "serial loop (README)",
     "grade-class --workers 1",
     "grade-class (default pool)",
+    "grade-class before",
 )
 
 
 def report(times: dict[str, float], size: int, cores: int, only: Sequence[str]) -> None:
-    baseline = times[SERIAL]
-    print(f"{size} submissions (--only {' '.join(only)}), {cores} cores")
+    """Each way's time and rate, as a ratio to the first one run (the baseline)."""
+    first = next(iter(times))
+    baseline = times[first]
+    print(f"{size} submissions (--only {' '.join(only)}), {cores} cores; baseline: {first}")
     for name, seconds in times.items():
         rate = 60 * size / seconds
-        print(f"  {name:<34} {seconds:7.1f} s  {rate:6.1f} /min  {baseline / seconds:5.2f}x")
-    if ONE in times:
-        overhead = (times[ONE] - baseline) / size
+        print(f"  {name:<40} {seconds:7.1f} s  {rate:6.1f} /min  {baseline / seconds:5.2f}x")
+    if ONE in times and SERIAL in times:
+        overhead = (times[ONE] - times[SERIAL]) / size
         print(f"grade-class overhead per submission beyond grading: {overhead:+.2f} s (< 1 s)")
-    speedup = baseline / times[DEFAULT]
-    print(f"default pool: {speedup:.2f}x the serial loop (target >= 1.3x on two cores)")
+    if SERIAL in times:
+        speedup = times[SERIAL] / times[DEFAULT]
+        print(f"default pool: {speedup:.2f}x the serial loop (target >= 1.3x on two cores)")
+    earlier = next((name for name in times if name.startswith(BEFORE)), None)
+    if earlier:
+        speedup = times[earlier] / times[DEFAULT]
+        print(f"default pool: {speedup:.2f}x {earlier} (target >= 1.5x on two cores)")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader import __version__, course, data, ipynb, layout
+from grader.engine.checkers import Stop
+from grader.engine.forkserver import Forkserver
 from grader.engine.runner import ExerciseRun, Progress, Run
 from grader.engine.sandbox import DEFAULT_MEMORY_MB, physical_memory_mb
 from grader.engine.schedule import run_all
@@ -35,15 +37,23 @@ def check_submission(path: Path) -> Path:
     return path.resolve()
 
 
-def grade(path: Path, settings: Settings | None = None, progress: Progress | None = None) -> Report:
-    """Grade the submission folder `path` and return the full report."""
+def grade(
+    path: Path,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    *,
+    stop: Stop | None = None,
+    forks: Forkserver | None = None,
+) -> Report:
+    """Grade the submission folder `path` and return the full report. A class grades
+    many in threads: `stop` stops them all at once, and `forks` starts their checkers."""
     settings = settings or Settings()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.monotonic()
     submission = check_submission(path)
     settings = with_course(settings)
     exercises = settings.course.select(settings.only)
-    run = Run(submission, resolve(settings, exercises))
+    run = Run(submission, resolve(settings, exercises), stop or Stop(), forks)
     runs = run_all(exercises, run, progress or _quiet)
     interrupted = next((r.interrupted for r in runs.values() if r.interrupted), "")
     interrupted = interrupted or run.stop.signal_name
@@ -127,7 +137,8 @@ def not_graded(exercise: Exercise, interrupted: str) -> ExerciseResult:
 
 
 def memory_limit(settings: Settings) -> int | None:
-    """The limit on the resident memory of each worker's whole process tree: as given, or
+    """The limit on the resident memory of each submission's box (its zygote, worker and
+    what they started): as given, or
     DEFAULT_MEMORY_MB (or half the machine, if less) on the CPU, none on CUDA, whose
     libraries alone take a few GB."""
     if settings.memory_mb is not None:

@@ -125,20 +125,6 @@ def test_a_hidden_module_must_name_a_graded_exercise(tmp_path: Path) -> None:
         parse(tmp_path, text)
 
 
-def test_grade_class_passes_the_seed_privately_and_never_the_secret(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A command line is world-readable in /proc; the secret stays in grade-class."""
-    from grader.cohort.pool import child_env, for_student
-
-    monkeypatch.setenv(SECRET, "course secret")
-    settings = Settings(course_file=COURSE_FILE, course_text=COURSE_FILE.read_text())
-    own = for_student(settings, "alice")
-    assert not [a for a in own.arguments() if str(own.seed) in a]
-    env = child_env(own)
-    assert env["GRADER_SEED"] == str(own.seed) and SECRET not in env
-
-
 def test_seeds_are_per_student_stable_and_need_the_secret(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from grader import api
 from grader.engine import events
-from grader.engine.checkers import Channel
+from grader.engine.channel import Channel
 from grader.report import Report, Status, load
 from grader.settings import Settings
 from tests.conftest import (

@@ -1,21 +1,21 @@
 """Grade packed submissions in parallel, here or on a Dask cluster, one result at a time.
 
-Each submission is graded by the `grade` command itself, in its own process, from a
-temporary folder written from the submission's bytes: the same engine, sandbox and
-limits as a student's run, and nothing shared between submissions. Locally a thread
-pool runs several `grade` processes side by side; with a scheduler address the same
-function runs on Dask workers (no shared file system: files travel as bytes, MNIST
-comes from each worker's data folder or cache). Results come back to the caller in the
-order they finish, so the gradebook can commit each one at once.
+Each submission is graded by the grading pipeline (`api.grade`, as `grade` runs it) from
+a temporary folder written from the submission's bytes: the same engine, sandbox and
+limits as a student's run. Its checker is a fresh process and its workers live in a box
+of its own: nothing is shared between submissions. Locally a thread pool grades several
+side by side, and their checkers are forked from one forkserver for the class
+(grader/engine/forkserver.py), so torch, pytest and MNIST are loaded once, not once per
+submission. With a scheduler address the same function runs on Dask workers (no shared
+file system: files travel as bytes, MNIST comes from each worker's data folder or cache).
+Results come back to the caller in the order they finish, so the gradebook can commit
+each one at once.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,14 +23,16 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from grader import __version__
+from grader import __version__, api
 from grader.cohort.entries import Packed, unpack
 from grader.cohort.gradebook import Graded
-from grader.errors import UsageError
+from grader.engine.checkers import Stop, checker_env
+from grader.engine.forkserver import Forkserver
+from grader.errors import GraderError, GradingInterrupted, UsageError
+from grader.report import dumps
 from grader.settings import Settings
 
 OUTPUT_TAIL = 400
-INTERRUPTED = (130, 143)  # grade's exit codes after Ctrl-C or SIGTERM
 
 
 class Interrupted(Exception):
@@ -50,19 +52,18 @@ def for_student(settings: Settings, student: str) -> Settings:
     return dataclasses.replace(settings, seed=settings.course.seed_for(student, settings.seed))
 
 
-def grade_files(student: str, files: dict[str, bytes], settings: Settings) -> Graded:
-    """Grade one submission from its bytes with the `grade` command; runs on any worker.
+def grade_files(
+    student: str,
+    files: dict[str, bytes],
+    settings: Settings,
+    stop: Stop | None = None,
+    forks: Forkserver | None = None,
+) -> Graded:
+    """Grade one submission from its bytes with the grading pipeline; runs on any worker.
     Nothing about one submission stops the class: what fails here is its problem."""
     started = time.monotonic()
     packed = Packed(student, files)
-    try:
-        done = run_grade(packed, settings)
-    except OSError as exc:  # the files could not be written back, or grade not started
-        done = subprocess.CompletedProcess([], 1, b"", f"{type(exc).__name__}: {exc}".encode())
-    report = parse_report(done.stdout)
-    if done.returncode in INTERRUPTED:
-        raise Interrupted(f"grading {student} was interrupted")
-    problem = "" if report else failure(done)
+    report, problem = grade_packed(packed, dataclasses.replace(settings, jobs=1), stop, forks)
     if report:
         report["submission"] = student
     return Graded(
@@ -78,63 +79,57 @@ def grade_files(student: str, files: dict[str, bytes], settings: Settings) -> Gr
     )
 
 
-def run_grade(packed: Packed, settings: Settings) -> subprocess.CompletedProcess[bytes]:
-    with tempfile.TemporaryDirectory(prefix="grade-class-") as tmp:
-        folder = unpack(packed, Path(tmp) / "submission")
-        # The report comes back on grade's stdout, a pipe only this process reads: a file
-        # could be rewritten by a process the submission left running.
-        command = [sys.executable, "-m", "grader", str(folder), "--format=json"]
-        return subprocess.run(
-            [*command, *settings.arguments(), "--jobs=1"],
-            env=child_env(settings),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
-        )
-
-
-def child_env(settings: Settings) -> dict[str, str]:
-    """`grade`'s environment: this one without the course secret (the seed is already
-    drawn), plus the settings passed there rather than on the command line."""
-    secret = settings.course.seed_secret_env
-    kept = {k: v for k, v in os.environ.items() if not secret or k != secret}
-    return {**kept, **settings.environment()}
-
-
-def parse_report(stdout: bytes) -> dict[str, Any] | None:
+def grade_packed(
+    packed: Packed, settings: Settings, stop: Stop | None, forks: Forkserver | None
+) -> tuple[dict[str, Any] | None, str]:
+    """The report as JSON data, or why there is none. An interruption is no grade."""
     try:
-        data = json.loads(stdout.decode("utf-8"))
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def failure(done: subprocess.CompletedProcess[bytes]) -> str:
-    """Why `grade` left no report: its exit code and the end of what it printed."""
-    said = (done.stderr or b"").decode("utf-8", "replace").strip()
-    return f"grade exited with {done.returncode} and no report: {said[-OUTPUT_TAIL:]}"
+        with tempfile.TemporaryDirectory(prefix="grade-class-") as tmp:
+            folder = unpack(packed, Path(tmp) / "submission")
+            report = api.grade(folder, settings, stop=stop, forks=forks)
+    except GradingInterrupted:
+        raise Interrupted(f"grading {packed.student} was interrupted") from None
+    except OSError as exc:  # the files could not be written back
+        return None, f"the submission could not be unpacked: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # a usage error, or the grader's own failure: never the class's
+        kind = "" if isinstance(exc, GraderError | UsageError) else f"{type(exc).__name__}: "
+        return None, f"grade failed: {kind}{exc}"[:OUTPUT_TAIL]
+    return json.loads(dumps(report)), ""
 
 
 Finished = Callable[[Graded], None]
 
 
 def run_local(work: Sequence[Packed], settings: Settings, workers: int, done: Finished) -> None:
-    """Grade in `workers` threads, each driving one `grade` process; report each result."""
+    """Grade in `workers` threads, one submission each, with checkers forked from one
+    forkserver for the class; report each result. Ctrl-C stops every thread's checker."""
     queue: Iterator[Packed] = iter(work)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
+    stop = Stop()
+    with (
+        Forkserver(settings.data_dir, forkserver_env(settings)) as forks,
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool,
+    ):
         running: set[Future[Graded]] = set()
         try:
             for packed in queue:
                 own = for_student(settings, packed.student)
-                running.add(pool.submit(grade_files, packed.student, packed.files, own))
+                task = pool.submit(grade_files, packed.student, packed.files, own, stop, forks)
+                running.add(task)
                 if len(running) >= workers:
                     running = collect(running, done)
             while running:
                 running = collect(running, done)
-        except BaseException:
+        except BaseException as exc:
+            stop.set(exc)
             for future in running:
                 future.cancel()
             raise
+
+
+def forkserver_env(settings: Settings) -> dict[str, str]:
+    """The forkserver's environment: a checker's, without a run's marker (each checker it
+    forks gets its own: grader/engine/checkers.py), never the course secret."""
+    return checker_env(settings, token="")
 
 
 def collect(running: set[Future[Graded]], done: Finished) -> set[Future[Graded]]:

@@ -1,11 +1,12 @@
-"""Start the worker in the strongest box the platform offers, and watch its resources.
+"""Start a submission's zygote in the strongest box the platform offers.
 
 Boxes, strongest first: as root, a file system of its own (bubblewrap, `grader.engine.seal`)
 with new PID, network, IPC and UTS namespaces around an unprivileged user id (`setpriv`);
 then the same namespaces without the private file system (`unshare`); unprivileged, bwrap in
 a user namespace, else `unshare` in one; else a plain process group. Every box keeps
 PR_SET_PDEATHSIG, rlimits, a scrubbed environment, and a watch on the memory and CPU of
-the worker's whole process tree. The level used is recorded in the report's environment.
+its whole process tree (grader/engine/spawner.py). The level used is recorded in the
+report's environment.
 """
 
 from __future__ import annotations
@@ -206,7 +207,8 @@ class Output:
 
 @dataclass
 class Launched:
-    """A started worker: its process, the checker's end of the socket, its output."""
+    """A started process: a box's zygote (its Popen, the control socket) or a worker the
+    zygote forked (the checker's end of its channel, its id inside the box); its output."""
 
     pid: int
     sock: socket.socket
@@ -215,18 +217,20 @@ class Launched:
     ready: bool = False  # its first frame came: student code may run in it from then on
     uid: int | None = None  # its own user id, where the box gives it one
     checks: int = 0  # checks begun on it: its output before the first is its import's
+    inner: int | None = None  # a forked worker's process id inside its box
 
 
 def launch(spec: Spec, box: Box, workdir: Path) -> Launched:
-    """Start `python -m grader.worker` for `spec` in `box`; its home and temporary files
-    live in `workdir`, which it owns when it has a user id of its own."""
+    """Start `python -m grader.worker`, the zygote, for `spec` in `box`, with a control
+    socket (one message per request: grader/worker/zygote.py); its home and temporary
+    files live in `workdir`, which it owns when it has a user id of its own."""
     uid = FIRST_UID + secrets.randbelow(1_000_000)  # workers cannot signal one another
     home = Path(SEALED_HOME) if box.sealed else workdir / "home"
     if not box.sealed:
         home.mkdir(parents=True, exist_ok=True)
     if box.own_user and not box.sealed:
         os.chown(home, uid, uid)
-    ours, theirs = socket.socketpair()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     command = [
         *box.prefix(uid, Path(spec.job.folder), spec.gpu),
         sys.executable,

@@ -20,10 +20,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from grader import ipynb, layout
 from grader.engine import events
+from grader.engine.channel import Channel
 from grader.engine.events import Ended, Event
+from grader.engine.forkserver import Forked, Forkserver, ForkserverGone
 from grader.engine.sandbox import (
     MARKER,
     Limits,
@@ -58,7 +61,6 @@ INI_FILE = Path(__file__).with_name("checker.ini")
 ROOTDIR = Path("/")
 POLL_S = 0.05
 LOG_TAIL = 20_000
-FINISHED = (0, 1, 5)  # pytest's exit statuses: all passed, some failed, none collected
 SETTINGS_FILE = "settings.json"
 
 
@@ -78,33 +80,31 @@ class CheckerRun:
         return any(isinstance(e, Ended) for e in self.events)
 
 
-def checker_env(threads: int, keep: tuple[str, ...], token: str) -> dict[str, str]:
-    """The scrubbed environment: no secrets, no auto-loaded plugins, no bytecode files."""
-    return scrubbed_env(
+def checker_env(settings: Settings, token: str) -> dict[str, str]:
+    """The scrubbed environment: no secrets (never the course's, even if kept by
+    mistake), no auto-loaded plugins, no bytecode files; the run's marker when `token`
+    is given (a forkserver has none: each checker it forks gets its own)."""
+    secret = settings.course.seed_secret_env
+    keep = tuple(name for name in settings.keep_env if name != secret)
+    threads = str(settings.threads)
+    env = scrubbed_env(
         keep,
         {
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONHASHSEED": "0",
-            "OMP_NUM_THREADS": str(threads),
-            "MKL_NUM_THREADS": str(threads),
+            "OMP_NUM_THREADS": threads,
+            "MKL_NUM_THREADS": threads,
             "PYTHONUNBUFFERED": "1",
-            MARKER: token,
+            **({MARKER: token} if token else {}),
         },
     )
+    return {name: value for name, value in env.items() if not secret or name != secret}
 
 
-def pytest_command(targets: Sequence[str], options: Sequence[str]) -> list[str]:
-    base = [
-        sys.executable,
-        "-m",
-        "grader.engine.checker",
-        "-c",
-        str(INI_FILE),
-        "--rootdir",
-        str(ROOTDIR),
-    ]
-    return [*base, *PLUGIN_ARGS, *options, *targets]
+def pytest_args(targets: Sequence[str], options: Sequence[str]) -> list[str]:
+    """The checker's arguments: pytest's, with the grader's plugin."""
+    return ["-c", str(INI_FILE), "--rootdir", str(ROOTDIR), *PLUGIN_ARGS, *options, *targets]
 
 
 def tail(path: Path, size: int) -> str:
@@ -115,66 +115,6 @@ def tail(path: Path, size: int) -> str:
             return handle.read(size).decode("utf-8", errors="replace")
     except OSError:
         return ""
-
-
-# A result line is a few KB (messages and output are capped in the checker).
-READ_CAP = 4 * 2**20
-
-
-class Channel:
-    """The results file, read incrementally; unsigned lines are counted, not trusted."""
-
-    def __init__(self, path: Path, key: bytes, on_event: Callable[[Event], None]) -> None:
-        self.path, self.key, self.on_event = path, key, on_event
-        self.offset, self.forged, self.skipping = 0, 0, False
-        self.events: list[Event] = []
-
-    def drain(self) -> None:
-        """Hand every complete new line to on_event, one at a time: an interrupt raised
-        inside on_event loses no line, since the offset moves past a line only once read.
-        At most READ_CAP bytes are read at a time; a line longer than that is refused
-        (counted as forged) without ever being held whole."""
-        while (data := self.read()) is not None:
-            *complete, rest = data.split(b"\n")
-            if not complete:
-                if len(rest) < READ_CAP:
-                    return
-                self.offset += len(rest)  # part of an oversized line: drop it
-                self.skipping = True
-                continue
-            for raw in complete:
-                self.offset += len(raw) + 1
-                if self.skipping:
-                    self.skipping, self.forged = False, self.forged + 1
-                    continue
-                self.take(raw)
-
-    def read(self) -> bytes | None:
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(self.offset)
-                data = handle.read(READ_CAP)
-        except FileNotFoundError:
-            return None
-        return data or None
-
-    def take(self, raw: bytes) -> None:
-        line = raw.decode("utf-8", errors="replace").strip()
-        event = events.decode(self.key, line) if line else None
-        if event is None:
-            self.forged += bool(line)
-            return
-        self.events.append(event)
-        self.on_event(event)
-
-    @property
-    def finished(self) -> int | None:
-        """pytest's exit status once the session ended normally (checks passed, failed or
-        none collected), else None. After an error the checker is left to exit by itself, so
-        that pytest's own summary reaches the log."""
-        ends = (event.status for event in self.events if isinstance(event, Ended))
-        status = next(ends, None)
-        return status if status in FINISHED else None
 
 
 def prepare(workdir: Path, settings: Settings, submission: Path | None) -> list[str]:
@@ -236,6 +176,7 @@ class CheckerProcess:
         *,
         submission: Path | None = None,
         options: Sequence[str] = (),
+        forks: Forkserver | None = None,
     ) -> None:
         self.key, self.token = events.new_key(), secrets.token_hex(8)
         self.closed = False
@@ -245,26 +186,45 @@ class CheckerProcess:
         self.results_path = self.workdir / "results.jsonl"
         read_fd, self.write_fd = os.pipe()
         try:
-            private = ["--grader-results", str(self.results_path), "--grader-key-fd", str(read_fd)]
+            private = ["--grader-results", str(self.results_path)]
             args = [*options, *prepare(self.workdir, settings, submission), *private]
             with (self.workdir / "pytest.log").open("wb") as log:
-                self.proc = subprocess.Popen(
-                    pytest_command(targets, args),
-                    cwd=self.workdir / "cwd",
-                    env=checker_env(settings.threads, settings.keep_env, self.token),
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    pass_fds=(read_fd,),
-                    preexec_fn=apply_limits(Limits(settings.memory_mb)),
-                )
+                self.proc = self.start(pytest_args(targets, args), settings, log, read_fd, forks)
         except BaseException:
             self.close_pipe()
             remove_tree(self.workdir)
             raise
         finally:
             os.close(read_fd)
+
+    def start(
+        self,
+        args: list[str],
+        settings: Settings,
+        log: IO[bytes],
+        key_fd: int,
+        forks: Forkserver | None,
+    ) -> subprocess.Popen[bytes] | Forked:
+        """The checker process: forked from the class's forkserver, its imports done, or
+        else started afresh."""
+        cwd, env = (
+            self.workdir / "cwd",
+            checker_env(settings, self.token),
+        )
+        if forks is not None:
+            with contextlib.suppress(ForkserverGone):
+                return forks.fork(args, cwd, env, settings.memory_mb, [log.fileno(), key_fd])
+        return subprocess.Popen(
+            [sys.executable, "-m", "grader.engine.checker", *args, "--grader-key-fd", str(key_fd)],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            pass_fds=(key_fd,),
+            preexec_fn=apply_limits(Limits(settings.memory_mb)),
+        )
 
     def wait(
         self,
@@ -300,7 +260,7 @@ class CheckerProcess:
         finished = results.finished
         return CheckerRun(
             tuple(results.events),
-            self.proc.returncode if finished is None else finished,
+            self.proc.wait() if finished is None else finished,
             timed_out,
             log_text,
             results.forged,

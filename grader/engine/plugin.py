@@ -21,7 +21,13 @@ import pytest
 import torch
 
 from grader.engine import events
-from grader.engine.checker import Started, exercises_of, module_names, read_settings
+from grader.engine.checker import (
+    Preloaded,
+    Started,
+    exercises_of,
+    module_names,
+    read_settings,
+)
 from grader.engine.events import (
     CheckerEnv,
     CheckFinished,
@@ -89,13 +95,14 @@ def pytest_configure(config: pytest.Config) -> None:
         channel=Path(results).open("a", encoding="utf-8"),  # noqa: SIM115 (the session's)
         exercises=exercises,
     )
-    if exercises:
-        start_worker(state, exercises[0], started)
-        preload(state, exercises[0])
+    if exercises and not config.option.collectonly:
+        state.spawner = started.spawner if started is not None else None
+        state.box()
+        preload(state, exercises[0], started.preloaded if started else Preloaded())
     state.key = read_key(config.getoption("--grader-key-fd"))
     config.stash[STATE] = state
     cuda = torch.cuda.is_available()
-    isolation = next((w.box.level for w in state.workers.values()), "")
+    isolation = state.spawner.box.level if state.spawner is not None else ""
     emit(config, CheckerEnv(torch.__version__, cuda, state.device, isolation))
     if state.device == "cuda" and not cuda:
         raise pytest.UsageError("--device cuda: torch sees no CUDA device")
@@ -208,6 +215,7 @@ def apply_course(items: list[pytest.Item], settings: Settings, timed: bool) -> N
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
+    """Send the collected checks, then wait for the submission's box to be ready."""
     for item in session.items:
         emit(
             session.config,
@@ -219,6 +227,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                 item.stash.get(VISIBILITY, "visible"),
             ),
         )
+    state = session.config.stash.get(STATE, None)
+    if state is not None and state.spawner is not None:
+        state.spawner.ready()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -309,6 +320,6 @@ def worker_output(item: pytest.Item, state: State) -> str:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Close the workers, then say the session ended and how: the parent stops waiting."""
     state = session.config.stash.get(STATE, None)
-    for worker in state.workers.values() if state else ():
-        worker.close()
+    if state is not None:
+        state.close()
     emit(session.config, Ended(int(exitstatus)))

@@ -25,6 +25,7 @@ from grader.engine.events import (
     Event,
     Imported,
 )
+from grader.engine.forkserver import Forkserver
 from grader.engine.ledger import Ledger
 from grader.errors import GraderError, Terminated, UsageError
 from grader.exercises import Exercise
@@ -35,11 +36,13 @@ from grader.settings import Device, Settings
 @dataclass(frozen=True)
 class Run:
     """One submission graded with one set of settings; `stop` is set when grading is
-    interrupted, so that checkers waited on in other threads stop too."""
+    interrupted, so that checkers waited on in other threads stop too; `forks`, when a
+    class is graded, forks its checkers ready-made."""
 
     submission: Path
     settings: Settings
     stop: Stop = field(default_factory=Stop, compare=False)
+    forks: Forkserver | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ def attempt(session: Session) -> None:
     collecting = not any(ledger.collected for ledger in session.ledgers.values())
     watch = Watch(session, collecting, open_ledgers[0])
     checker = CheckerProcess(
-        session.targets(collecting), run.settings, submission=run.submission
+        session.targets(collecting), run.settings, submission=run.submission, forks=run.forks
     ).wait(watch.deadline, watch.record, run.stop)
     if collecting:
         check_collected(session, checker)

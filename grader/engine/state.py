@@ -1,8 +1,8 @@
 """The checker's state, kept on pytest's config.stash, and the workers it holds.
 
-Each exercise of a checker session gets its own worker; the session's first is started
-before pytest is imported (grader.engine.checker), the next two while the current
-exercise runs, and a worker is closed once its exercise is done.
+Each exercise of a checker session gets its own worker, forked from the submission's
+box (grader/engine/spawner.py) when its first check starts and stopped once its
+exercise is done: one worker of the submission runs at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import torch
 
 from grader.data import Mnist, MnistError
 from grader.data import load as load_mnist
-from grader.engine.checker import Started, trains_on_mnist, worker_spec
+from grader.engine.checker import Preloaded, box_spec, trains_on_mnist, worker_spec
+from grader.engine.spawner import Spawner
 from grader.engine.verdict import Submission, SubmissionError
 from grader.engine.watch import CpuShare
 from grader.engine.workers import Worker
@@ -37,16 +38,23 @@ class State:
     modules: dict[str, Remote | SubmissionError] = field(default_factory=dict)
     mnist: Mnist | None = None
     prepared: dict[str, Prepared] = field(default_factory=dict)
-    cpu: CpuShare | None = None  # the cores student code may use, shared by the workers
+    spawner: Spawner | None = None  # the submission's box, which forks the workers
 
-    def __post_init__(self) -> None:
-        self.cpu = CpuShare(self.settings.threads)
+    def box(self) -> Spawner:
+        """The submission's box: the one `python -m grader.engine.checker` started, or one
+        started now."""
+        if self.spawner is None:
+            spec = box_spec(self.settings, self.submission.folder, self.exercises)
+            self.spawner = Spawner(spec, share=CpuShare(self.settings.threads))
+            self.spawner.start()
+        return self.spawner
 
-    def upcoming(self, name: str) -> list[str]:
-        """The two exercises after `name` in this session: their workers start early, so
-        their torch imports use the cores that the current exercise's checks leave idle."""
-        index = self.exercises.index(name) if name in self.exercises else len(self.exercises)
-        return self.exercises[index + 1 : index + 3]
+    def close(self) -> None:
+        """Stop every worker and the box."""
+        for worker in self.workers.values():
+            worker.close()
+        if self.spawner is not None:
+            self.spawner.close()
 
     def prepare(self, mnist: Mnist, device: torch.device) -> Prepared:
         """MNIST normalised on `device`, made once per process and device."""
@@ -61,41 +69,41 @@ def trains(state: State, name: str) -> bool:
     return state.settings.data_dir is not None and trains_on_mnist(state.settings, name)
 
 
-def start_worker(state: State, name: str, started: Started | None = None) -> Worker:
-    """The exercise's worker: the one `python -m grader.engine.checker` started before pytest
-    (for the session's first exercise), or one started now, whose torch import overlaps
-    the checker's work."""
+def start_worker(state: State, name: str) -> Worker:
+    """The exercise's worker, forked when its first request comes."""
     spec = worker_spec(state.settings, state.submission.folder, name)
-    if started is not None and started.launched is not None and started.exercise == name:
-        state.workers[name] = Worker(spec, started.launched, started.workdir, state.cpu)
-    else:
-        state.workers[name] = worker = Worker(spec, share=state.cpu)
-        worker.start()
+    state.workers[name] = Worker(spec, state.box())
     return state.workers[name]
 
 
 def move_to(state: State, name: str) -> None:
-    """A check of exercise `name` is next: the previous exercise's worker is closed (its
-    memory freed), this one's runs, and the next exercises' workers start importing torch."""
-    needed = [name, *state.upcoming(name)]
-    for other in [n for n in state.workers if n not in needed]:
+    """A check of exercise `name` is next: the other exercises' workers are stopped (their
+    memory freed; only one worker of the submission runs at a time)."""
+    for other in [n for n in state.workers if n != name]:
         state.workers.pop(other).close()
         state.modules.pop(other, None)
-    for exercise in needed:
-        if exercise not in state.workers:
-            start_worker(state, exercise)
+    if name not in state.workers:
+        start_worker(state, name)
 
 
-def preload(state: State, name: str) -> None:
-    """What the training checks need in the checker, made while the first worker starts:
-    MNIST read, and its test split on the device. Only when the session's first exercise
-    trains; later ones read it when their first check asks (the mnist fixture)."""
+def preload(state: State, name: str, preloaded: Preloaded) -> None:
+    """What the training checks need in the checker, made while the box starts: MNIST
+    read, and its test split on the device. From the forkserver when it read the same
+    folder; else read here only when the session's first exercise trains (later ones
+    read it when their first check asks: the mnist fixture)."""
     folder = state.settings.data_dir
     cuda_missing = state.device == "cuda" and not torch.cuda.is_available()
-    if folder is None or not trains(state, name) or cuda_missing:
+    if folder is None or cuda_missing:
         return
-    try:
-        state.mnist = load_mnist(folder)
-    except MnistError:
-        return  # the mnist fixture reads again and reports the problem on each check
+    if preloaded.folder == folder and preloaded.mnist is not None:
+        state.mnist = preloaded.mnist
+        if preloaded.prepared is not None:
+            state.prepared["cpu"] = preloaded.prepared
+    elif trains(state, name):
+        try:
+            state.mnist = load_mnist(folder)
+        except MnistError:
+            return  # the mnist fixture reads again and reports the problem on each check
+    else:
+        return
     state.prepare(state.mnist, torch.device(state.device))

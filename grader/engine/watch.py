@@ -1,6 +1,6 @@
-"""Watch a worker's whole process tree: its memory (shared memory and scratch space
-included) and its CPU, so that one submission can neither exhaust the machine nor slow
-another submission's checks into timeouts.
+"""Watch a submission's whole box (its zygote, its worker and whatever they started): its
+memory (shared memory and scratch space included) and its CPU, so that one submission can
+neither exhaust the machine nor slow another submission's checks into timeouts.
 
 cgroup v2 would do both in the kernel where it is delegated; this watch works everywhere
 the worker runs (cgroup v1 hosts, containers, unprivileged), at the cost of a thread
@@ -102,12 +102,11 @@ class Bucket:
 
 
 class CpuShare:
-    """The cores that the student code of one checker may use: each worker tree at most
-    `cores` of its own, and all of them together `cores` as well, where the worker that
-    the checker is asking now goes first (the next exercises' workers, importing torch
-    ahead of time, wait when it needs the cores). A tree over its share is paused
-    (SIGSTOP) until its credit is back, so a busy loop in one submission leaves the other
-    cores to the rest of the machine."""
+    """The cores that the student code of one checker may use: each box's tree at most
+    `cores` of its own, and all of them together `cores` as well, where the box that the
+    checker is asking now goes first. A tree over its share is paused (SIGSTOP) until its
+    credit is back, so a busy loop in one submission leaves the other cores to the rest
+    of the machine."""
 
     def __init__(self, cores: float) -> None:
         self.cores, self.shared = cores, Bucket(cores)
@@ -120,8 +119,8 @@ class CpuShare:
 
 
 class ResourceWatch:
-    """Kill the worker's whole tree when its memory passes the limit; pause it when it
-    uses more CPU than its share."""
+    """Kill the box's whole tree when its memory passes the limit; pause it when it uses
+    more CPU than its share."""
 
     def __init__(
         self, pid: int, limit_mb: int | None, share: CpuShare | None = None, sealed: bool = False

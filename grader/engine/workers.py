@@ -1,4 +1,4 @@
-"""The checker's side of a worker: start it in its box, send requests, read answers as
+"""The checker's side of a worker: fork it in the submission's box, send requests, read answers as
 data only (`torch.load(weights_only=True)`), and kill it when it hangs or misbehaves.
 
 The proxies checks use (`grader.kit.remote.Remote`) talk to a `Worker` through the
@@ -13,17 +13,15 @@ import os
 import pickle
 import re
 import socket
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from grader.engine.box import Launched, Spec, launch, strongest
-from grader.engine.sandbox import remove_tree, sweep
-from grader.engine.watch import CpuShare, ResourceWatch, kill_tree, tree
+from grader.engine.box import Box, Launched, Spec
+from grader.engine.spawner import Spawner, SpawnerGone
+from grader.engine.watch import ResourceWatch, tree
 from grader.kit.errors import (
     FAIL_EXCEPTION,
     WHERE,
@@ -51,33 +49,37 @@ FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<name>\S+)
 
 
 class Worker:
-    """One worker process for one exercise; started again after it dies or hangs. The
-    first one may have been started by `grade` itself (`adopted`), so that it imports
-    torch while the checker does."""
+    """One worker process for one exercise, forked by the submission's zygote (`spawner`,
+    or a box of its own when none is given); forked again after it dies or hangs."""
 
-    def __init__(
-        self,
-        spec: Spec,
-        adopted: Launched | None = None,
-        workdir: Path | None = None,
-        share: CpuShare | None = None,
-    ):
-        self.spec, self.box, self.share = spec, strongest(spec.gpu), share
-        self.owns_workdir = workdir is None
-        if workdir is None:
-            workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
-            workdir.chmod(0o711)  # the worker's own user id reaches its home inside
-        self.workdir, self.current = workdir, adopted
-        self.watch = self.watching(adopted.pid) if adopted else None
+    def __init__(self, spec: Spec, spawner: Spawner | None = None):
+        self.spec, self.owns_spawner = spec, spawner is None
+        self.spawner = spawner or Spawner(spec)
+        self.current: Launched | None = None
         self.accessed: set[str] = set()  # names of the student's module this check used
 
-    def start(self) -> None:
-        """Start a worker now; its import of torch runs while the checker goes on."""
-        self.current = launch(self.spec, self.box, self.workdir)
-        self.watch = self.watching(self.current.pid)
+    @property
+    def box(self) -> Box:
+        return self.spawner.box
 
-    def watching(self, pid: int) -> ResourceWatch:
-        return ResourceWatch(pid, self.spec.memory_mb, self.share, self.box.sealed)
+    @property
+    def watch(self) -> ResourceWatch | None:
+        return self.spawner.watch
+
+    def start(self) -> None:
+        """Fork a worker now; a zygote that failed to start is the grader's fault."""
+        try:
+            self.current = self.spawner.fork(self.spec.job)
+        except BaseException as exc:
+            if not (isinstance(exc, SpawnerGone | OSError) or is_timeout(exc)):
+                raise  # Ctrl-C, a termination signal: not the worker's doing
+            output = self.spawner.output.strip()[-1500:]
+            self.spawner.close_box()
+            why = "it did not start in time" if is_timeout(exc) else "it ended while starting"
+            detail = f"; it printed:\n{output}" if output else ""
+            raise GraderFault(
+                f"the worker process failed before your code ran: {why}{detail}"
+            ) from None
 
     @property
     def sock(self) -> socket.socket | None:
@@ -96,8 +98,8 @@ class Worker:
             self.start()
         assert self.current is not None
         sock = self.current.sock
-        if self.share is not None:  # the worker asked now goes first for the cores
-            self.share.current = self.watch
+        if self.spawner.share is not None:  # the box asked now goes first for the cores
+            self.spawner.share.current = self.watch
         if not self.current.ready:
             self.await_ready()
         try:
@@ -156,13 +158,10 @@ class Worker:
         self.current.ready = True
 
     def gone(self) -> WorkerGone:
-        assert self.current is not None and self.watch is not None
-        proc, exceeded = self.current.proc, self.watch.exceeded
-        if proc is not None:  # its box ends with it: give that a moment, to read its code
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=1.0)
+        assert self.current is not None
+        exceeded = self.watch is not None and self.watch.exceeded
+        code = self.spawner.exit_status(self.current, timeout=1.0)
         self.stop()
-        code = proc.returncode if proc is not None else None
         if exceeded:
             why = f"its memory passed the limit of {self.spec.memory_mb:,} MB"
         elif code is not None and code < 0:
@@ -174,23 +173,18 @@ class Worker:
         return WorkerGone(f"your code ended the process it ran in during this check: {why}")
 
     def stop(self) -> None:
-        """Kill the worker and everything it started."""
+        """Kill the worker and everything it started (every process of the box but the
+        zygote: what it left running goes too)."""
         if self.current is not None:
-            kill_tree(self.current.pid)
-            if self.current.proc is not None:
-                self.current.proc.wait()
+            self.spawner.clear()
             self.current.sock.close()
-            if self.current.uid is not None and not self.box.sealed:
-                sweep(self.current.uid)
-        if self.watch is not None:
-            self.watch.stop()
         self.current = None
 
     def close(self) -> None:
-        """Stop the worker and remove the folder made for it (its home outside a sealed box)."""
+        """Stop the worker, and its box when it had one of its own."""
         self.stop()
-        if self.owns_workdir:
-            remove_tree(self.workdir)
+        if self.owns_spawner:
+            self.spawner.close()
 
     def mark_output(self) -> None:
         """A new check starts: collect what the worker prints, and the names it uses. What

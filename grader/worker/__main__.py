@@ -1,26 +1,23 @@
-"""`python -m grader.worker`: import one exercise of a submission and serve the checker.
+"""`python -m grader.worker`: the first process in a submission's box, its zygote.
 
-Started by the checker (grader/engine/workers.py) inside whatever box the platform allows; the
-socket to the checker is the inherited descriptor given by --fd.
+Started by the checker (grader/engine/spawner.py) inside whatever box the platform allows;
+the control socket to the checker is the inherited descriptor given by --fd. It imports
+torch once, then forks one fresh worker per exercise when the checker asks (each fork
+brings its own channel and output pipe), so a submission pays for torch's import once,
+not once per exercise. No student code runs in the zygote itself; each fork imports one
+exercise of the submission and serves the checker (grader/worker/serve.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import faulthandler
-import os
-import signal
-import socket
 import sys
-from pathlib import Path
 
 import torch
 
-from grader.worker.lifetime import die_with_parent
-from grader.worker.load import Folder, import_exercise
-from grader.worker.serve import Workspace, reseed, serve
-from grader.worker.wire import READY, STACK_SIGNAL, ChannelClosed, Job, send
+from grader.worker.lifetime import die_with_parent, set_dumpable
+from grader.worker.wire import Job
+from grader.worker.zygote import hello, serve_forks, warm_optimizer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,28 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     job: Job = options.job
     die_with_parent()  # again: changing the user id (setpriv) cleared what unshare set
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a huge print fails, it does not kill
     for stream in (sys.stdout, sys.stderr):  # any text prints, lone surrogates included
         stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
-    # where the student's code is when a check runs out of time (grader/engine/workers.py)
-    faulthandler.register(STACK_SIGNAL, file=sys.stderr, all_threads=True)
-    torch.set_num_threads(job.threads)
-    if job.device != "cpu" and torch.cuda.is_available():
-        torch.zeros(1, device="cuda")  # CUDA's start-up now, while the checker starts too
-    if job.warm_optimizer:  # its first step imports torch._dynamo: now, not in a check
-        weight = torch.zeros(1, requires_grad=True)
-        weight.grad = torch.zeros(1)
-        torch.optim.Adam([weight]).step()
-    sock = socket.socket(fileno=options.fd)
-    folder = Folder(Path(job.folder).resolve())
-    reseed(job.seed)  # code that runs at import time is seeded like every check
-    owner = os.getpid()
-    send(sock, READY)  # from here on, what happens to this process may be student code
-    module = import_exercise(folder, job.exercise, job.problem)
-    with contextlib.suppress(ChannelClosed, BrokenPipeError, ConnectionResetError):
-        serve(sock, Workspace(folder, module, owner))
-    sys.stdout.flush()
-    return 0
+    torch.set_num_threads(1)  # no thread pool before a fork; each worker sets its own
+    if job.warm_optimizer:
+        warm_optimizer()
+    set_dumpable(False)  # the workers it forks (same user id) cannot trace or read it
+    control = hello(options.fd)
+    return serve_forks(control)
 
 
 if __name__ == "__main__":
