@@ -24,6 +24,7 @@ import pytest
 
 from grader import __file__ as GRADER_INIT
 from grader.engine.box import LEVELS
+from grader.engine.spawner import status_field
 from tests.conftest import (
     EXERCISES,
     MNIST_ROOT,
@@ -328,9 +329,10 @@ def test_the_report_records_the_isolation_level(tmp_path: Path) -> None:
         assert graded.isolation == expected
 
 
-def test_one_worker_per_exercise_started_before_the_checks(tmp_path: Path) -> None:
-    """The checker adopts the worker it started before importing pytest and torch: while a
-    check runs, exactly one worker process serves the exercise."""
+def test_one_zygote_per_submission_and_one_worker_forked_from_it(tmp_path: Path) -> None:
+    """The checker starts the submission's box before importing pytest and torch; its
+    zygote forks the exercise's worker: while a check runs, exactly those two processes
+    serve the submission, the worker a child of the zygote."""
     body = (  # sleeps once: the check calls element on several inputs
         "import time\nif not globals().get('slept'):\n    globals()['slept'] = True\n"
         "    time.sleep(3)\nreturn A[i, j]"
@@ -340,13 +342,15 @@ def test_one_worker_per_exercise_started_before_the_checks(tmp_path: Path) -> No
     (folder / "tensors.py").write_text(replace_function(solution_text("tensors"), "element", body))
     command = [sys.executable, "-m", "grader", str(folder), "--only", "tensors", "--no-download"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    seen: set[int] = set()
+    seen: dict[int, int] = {}
     deadline = time.monotonic() + 30
     while proc.poll() is None and time.monotonic() < deadline:
-        seen |= set(worker_processes(folder.name))
+        seen |= {pid: status_field(pid, "PPid") for pid in worker_processes(folder.name)}
         time.sleep(0.1)
     proc.wait(timeout=60)
-    assert len(seen) == 1, seen
+    assert len(seen) == 2, seen
+    zygote, worker = sorted(seen, key=lambda pid: seen[pid] in seen)
+    assert seen[worker] == zygote, seen
 
 
 def worker_processes(folder: str) -> list[int]:
