@@ -21,6 +21,7 @@ import contextlib
 import importlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -36,7 +37,6 @@ from grader.worker.lifetime import die_with_parent
 if TYPE_CHECKING:
     from grader.engine.checker import Preloaded
 
-MAX_REQUEST = 1024 * 1024
 MAX_ANSWER = 4096
 WAIT_STEP_S = 0.02
 
@@ -121,7 +121,7 @@ class Forkserver:
 
     def close(self) -> None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, 9)
+            os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
         self.sock.close()
         self.log.close()
